@@ -1,3 +1,9 @@
 //! ifd-batch: find import-from-derivation sites in Nix code and route them
-//! through one batch. See ARCHITECTURE.md for the pipeline.
+//! through one batch. See ARCHITECTURE.md for the pipeline
+//! walk → parse → detect → plan → edit/emit → report.
 pub mod cli;
+pub mod detect;
+pub mod report;
+pub mod scan;
+pub mod source;
+pub mod walk;

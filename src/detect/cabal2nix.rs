@@ -1,0 +1,106 @@
+//! `callCabal2nix NAME SRC ARGS`, `callCabal2nixWithOptions NAME SRC OPTS ARGS`,
+//! `haskellSrc2nix { name; src; }`, `developPackage { root; … }`.
+
+use super::drv::PRODUCERS;
+use super::multiplicity::resolve_literal;
+use super::syntax::{Call, Callee, attrset_get, is_path, unparen};
+use super::{Finding, Kind, is_package_set_function, literal_arg};
+use rnix::{SyntaxKind::*, SyntaxNode};
+
+pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
+    let fname = callee.name();
+    if !matches!(
+        fname,
+        "callCabal2nix" | "callCabal2nixWithOptions" | "haskellSrc2nix" | "developPackage"
+    ) || !is_package_set_function(callee)
+    {
+        return None;
+    }
+    let (name, src, opts, arity) = match fname {
+        "callCabal2nix" => (
+            call.arg(0).and_then(literal_arg),
+            call.arg(1).cloned(),
+            None,
+            3,
+        ),
+        "callCabal2nixWithOptions" => (
+            call.arg(0).and_then(literal_arg),
+            call.arg(1).cloned(),
+            call.arg(2).cloned(),
+            4,
+        ),
+        "haskellSrc2nix" => {
+            let spec = call.arg(0).map(resolve_literal);
+            let get = |k: &str| spec.as_ref().and_then(|s| attrset_get(s, k));
+            (
+                get("name").and_then(|n| literal_arg(&n)),
+                get("src"),
+                None,
+                1,
+            )
+        }
+        _ => {
+            let spec = call.arg(0).map(resolve_literal);
+            let get = |k: &str| spec.as_ref().and_then(|s| attrset_get(s, k));
+            (
+                get("name").and_then(|n| literal_arg(&n)),
+                get("root"),
+                None,
+                1,
+            )
+        }
+    };
+    let shown = name.clone().unwrap_or_else(|| "a source".into());
+    let message = format!("{fname} runs cabal2nix on {shown} during evaluation");
+    let mut f =
+        Finding::new(Kind::Cabal2nix, call.args.len().min(arity), message).arg("function", fname);
+    if let Some(n) = &name {
+        f = f.arg("name", n.clone());
+    }
+    let src_kind = src.as_ref().map(source_kind);
+    if let Some(s) = &src {
+        f = f.arg("src", unparen(s).text().to_string());
+        f = f.arg("src_kind", src_kind.unwrap_or("expression"));
+    }
+    if let Some(o) = &opts {
+        match literal_arg(o) {
+            Some(o) => f = f.arg("options", o),
+            None => return Some(f.not_batchable("cabal2nix options are not a literal string")),
+        }
+    }
+    Some(match fname {
+        "haskellSrc2nix" => {
+            f.not_batchable("haskellSrc2nix is not batched yet (use callCabal2nix)")
+        }
+        "developPackage" => {
+            f.not_batchable("developPackage builds a development shell; not batched")
+        }
+        _ if name.is_none() => f.not_batchable("package name is not a literal string"),
+        _ if call.args.len() < arity - 1 => {
+            f.not_batchable("partial application: source not given here")
+        }
+        _ => match src_kind {
+            Some("path" | "fetched") => f,
+            _ => f.not_batchable("source is neither a path literal nor a fetcher call"),
+        },
+    })
+}
+
+/// `path` for `./x`, `fetched` for a fixed-output fetcher call, `expression`
+/// otherwise.
+fn source_kind(src: &SyntaxNode) -> &'static str {
+    let s = unparen(src);
+    if is_path(&s) && s.kind() != NODE_PATH_SEARCH {
+        return "path";
+    }
+    if s.kind() == NODE_APPLY
+        && let Some(c) = Call::flatten(&s)
+        && let Some(callee) = Callee::of(&c.head)
+        && !callee.is_builtins()
+        && callee.name().starts_with("fetch")
+        && PRODUCERS.contains(&callee.name())
+    {
+        return "fetched";
+    }
+    "expression"
+}

@@ -1,0 +1,71 @@
+//! `callHackage NAME VERSION ARGS` through any package-set reference.
+
+use super::multiplicity::{collection_after, per_element, resolve_literal};
+use super::scope::{Binding, resolve};
+use super::syntax::{Call, Callee, attrset_entries, string_literal, unparen};
+use super::{Finding, Kind, is_package_set_function, literal_arg};
+use rnix::{SyntaxKind::*, SyntaxNode};
+use serde_json::{Value, json};
+
+pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
+    if callee.name() != "callHackage" || !is_package_set_function(callee) {
+        return None;
+    }
+    let name = call.arg(0).and_then(literal_arg);
+    let version = call.arg(1).and_then(literal_arg);
+    let message = match (&name, &version) {
+        (Some(n), Some(v)) => format!(
+            "callHackage {n}-{v} extracts from all-cabal-hashes and runs cabal2nix during evaluation"
+        ),
+        _ => "callHackage extracts from all-cabal-hashes and runs cabal2nix during evaluation"
+            .to_string(),
+    };
+    let f = Finding::new(Kind::Hackage, call.args.len().min(3), message);
+    if call.args.len() < 2 {
+        return Some(f.not_batchable("partial application: name or version not given here"));
+    }
+    Some(match (name, version) {
+        (Some(n), Some(v)) => f.arg("name", n).arg("version", v),
+        _ => match pins(call) {
+            Some(elements) => f.arg("elements", elements),
+            None => f.not_batchable(
+                "package name or version is not a literal string (nor a name bound to one, nor a literal set mapped over)",
+            ),
+        },
+    })
+}
+
+/// `mapAttrs (name: version: self.callHackage name version { }) { a = "1"; … }`:
+/// the name and version come from a literal set, so the site is batchable
+/// with one entry per element.
+fn pins(call: &Call) -> Option<Value> {
+    let per = per_element(&call.node)?;
+    let head = Callee::of(&per.call.head)?;
+    if head.name() != "mapAttrs" {
+        return None;
+    }
+    let param_of = |node: &SyntaxNode| -> Option<SyntaxNode> {
+        let n = unparen(node);
+        if n.kind() != NODE_IDENT || !matches!(resolve(&n), Binding::Param) {
+            return None;
+        }
+        Some(n)
+    };
+    let (n_ident, v_ident) = (param_of(call.arg(0)?)?, param_of(call.arg(1)?)?);
+    // The lambda must be `N: V: …` with N and V the idents used.
+    let outer_param = per.lambda.first_child()?.first_child()?;
+    let inner = per.lambda.children().nth(1).map(|b| unparen(&b))?;
+    let inner_param = (inner.kind() == NODE_LAMBDA)
+        .then(|| inner.first_child()?.first_child())
+        .flatten()?;
+    if outer_param.text() != n_ident.text() || inner_param.text() != v_ident.text() {
+        return None;
+    }
+    let set = resolve_literal(&collection_after(&per.call, &per.lambda)?);
+    let mut out = Vec::new();
+    for (name, value) in attrset_entries(&set)? {
+        let version = string_literal(&value?)?;
+        out.push(json!({ "name": name, "version": version }));
+    }
+    Some(Value::Array(out))
+}

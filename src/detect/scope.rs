@@ -1,0 +1,191 @@
+//! Lexical scope: what does an identifier refer to?
+//!
+//! Nix scoping in one paragraph: `let` and `rec { }` bind over their whole
+//! body; lambda parameters (`x:` and `{ x, … }@args:`) bind over the lambda
+//! body; `with e;` provides names *only* when no lexical binding exists,
+//! however far out that lexical binding is.
+
+use super::syntax::{attr_name, ident_text};
+use rnix::{SyntaxKind::*, SyntaxNode};
+
+/// What an identifier is bound to.
+#[derive(Debug, Clone)]
+pub enum Binding {
+    /// `name = value;` in a `let` or `rec { }`.
+    Value(SyntaxNode),
+    /// `inherit (from) name;` in a `let` or `rec { }`; `from` is None for a
+    /// plain `inherit name;`.
+    Inherit(Option<SyntaxNode>),
+    /// A lambda parameter (plain, pattern entry or `@` binding).
+    Param,
+    /// No lexical binding, but inside at least one `with`.
+    With,
+    /// No lexical binding at all: a builtin global or an undefined name.
+    Global,
+}
+
+/// Resolve the identifier node `ident` (a `NODE_IDENT` in expression position).
+pub fn resolve(ident: &SyntaxNode) -> Binding {
+    match ident_text(ident) {
+        Some(name) => resolve_name(ident, &name),
+        None => Binding::Global,
+    }
+}
+
+/// Resolve `name` as seen from `at`.
+pub fn resolve_name(at: &SyntaxNode, name: &str) -> Binding {
+    let mut in_with = false;
+    let mut child = at.clone();
+    while let Some(parent) = child.parent() {
+        match parent.kind() {
+            NODE_LET_IN | NODE_LEGACY_LET => {
+                if let Some(b) = binding_in(&parent, name) {
+                    return b;
+                }
+            }
+            NODE_ATTR_SET if is_rec(&parent) => {
+                if let Some(b) = binding_in(&parent, name) {
+                    return b;
+                }
+            }
+            NODE_LAMBDA => {
+                // Only the body is in the parameters' scope (defaults of a
+                // pattern too, but treating them alike is harmless here).
+                if let Some(param) = parent.first_child()
+                    && binds_param(&param, name)
+                {
+                    return Binding::Param;
+                }
+            }
+            // `with e; body`: the body sees e's attributes, e itself does not.
+            NODE_WITH if parent.first_child().as_ref() != Some(&child) => in_with = true,
+            _ => {}
+        }
+        child = parent;
+    }
+    if in_with {
+        Binding::With
+    } else {
+        Binding::Global
+    }
+}
+
+fn is_rec(attrset: &SyntaxNode) -> bool {
+    attrset
+        .children_with_tokens()
+        .any(|c| c.kind() == TOKEN_REC)
+}
+
+/// A binding of `name` directly in a let / rec set.
+fn binding_in(scope: &SyntaxNode, name: &str) -> Option<Binding> {
+    for entry in scope.children() {
+        match entry.kind() {
+            NODE_ATTRPATH_VALUE => {
+                let mut kids = entry.children();
+                let (Some(path), value) = (kids.next(), kids.next()) else {
+                    continue;
+                };
+                let mut attrs = path.children();
+                if attrs.next().and_then(|a| attr_name(&a)).as_deref() == Some(name) {
+                    // `a.b = …` binds `a` to a set; we only follow single names.
+                    if attrs.next().is_some() {
+                        return Some(Binding::Inherit(None));
+                    }
+                    return Some(match value {
+                        Some(v) => Binding::Value(v),
+                        None => Binding::Inherit(None),
+                    });
+                }
+            }
+            NODE_INHERIT => {
+                let from = entry
+                    .children()
+                    .find(|c| c.kind() == NODE_INHERIT_FROM)
+                    .and_then(|f| f.first_child());
+                let hit = entry
+                    .children()
+                    .filter(|c| c.kind() != NODE_INHERIT_FROM)
+                    .any(|a| attr_name(&a).as_deref() == Some(name));
+                if hit {
+                    return Some(Binding::Inherit(from));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn binds_param(param: &SyntaxNode, name: &str) -> bool {
+    match param.kind() {
+        NODE_IDENT_PARAM => param
+            .first_child()
+            .and_then(|i| ident_text(&i))
+            .is_some_and(|n| n == name),
+        NODE_PATTERN => param.children().any(|c| match c.kind() {
+            NODE_PAT_ENTRY | NODE_PAT_BIND => c
+                .first_child()
+                .and_then(|i| ident_text(&i))
+                .is_some_and(|n| n == name),
+            _ => false,
+        }),
+        _ => false,
+    }
+}
+
+/// Global builtins callable without `builtins.` (a subset: the ones detectors
+/// care about).
+pub const GLOBAL_BUILTINS: &[&str] = &[
+    "import",
+    "scopedImport",
+    "fetchTarball",
+    "fetchGit",
+    "fetchTree",
+    "fetchMercurial",
+    "derivation",
+    "map",
+    "toString",
+];
+
+/// Does `ident` (bare callee) refer to the builtin `name`? True when it is not
+/// lexically bound and `name` is a global builtin, or when it is provided by a
+/// `with` (e.g. `with builtins;`).
+pub fn is_unbound_builtin(ident: &SyntaxNode, name: &str) -> bool {
+    match resolve(ident) {
+        Binding::Global => GLOBAL_BUILTINS.contains(&name),
+        Binding::With => true,
+        _ => false,
+    }
+}
+
+/// Does the callee refer to the builtin `name`? `builtins.name`; a bare
+/// global builtin that is not shadowed; a bare name under `with builtins;`;
+/// or a name bound by `inherit (builtins) name;` / `name = builtins.name;`.
+pub fn refers_to_builtin(callee: &super::syntax::Callee, name: &str) -> bool {
+    if callee.name() != name {
+        return false;
+    }
+    if callee.is_builtins() {
+        return true;
+    }
+    let Some(ident) = &callee.ident else {
+        return false;
+    };
+    match resolve(ident) {
+        Binding::Global => GLOBAL_BUILTINS.contains(&name),
+        Binding::With => GLOBAL_BUILTINS.contains(&name) || under_with_builtins(ident),
+        Binding::Inherit(Some(from)) => from.text() == "builtins",
+        Binding::Value(v) => super::syntax::Callee::of(&v).is_some_and(|c| c.is_builtins()),
+        _ => false,
+    }
+}
+
+fn under_with_builtins(node: &SyntaxNode) -> bool {
+    node.ancestors().any(|a| {
+        a.kind() == NODE_WITH
+            && a.first_child().is_some_and(|ns| ns.text() == "builtins")
+            && !a
+                .first_child()
+                .is_some_and(|ns| ns.text_range().contains_range(node.text_range()))
+    })
+}
