@@ -66,8 +66,16 @@ pub fn relative_name(root: &Path, path: &Path) -> String {
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }
 
+/// Stack size for threads that parse: rnix recurses up to 512 levels deep
+/// before giving up, which needs more than the 2 MiB default in debug builds.
+pub const WORKER_STACK: usize = 64 << 20;
+
 /// Scan `paths` (files or directories).
 pub fn scan(paths: &[PathBuf], opts: &ScanOptions) -> Scan {
+    // Only the first call configures the global pool; later calls are no-ops.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK)
+        .build_global();
     let root = root_of(paths);
     let (files, walk_errors) = walk::nix_files(paths);
     let mut out = Scan {
@@ -162,22 +170,21 @@ fn scan_file(path: &Path, name: &str, opts: &ScanOptions) -> FileResult {
 pub fn parse_and_detect(text: &str, name: &str) -> Result<detect::FileSites, Vec<FileError>> {
     let parse = rnix::Root::parse(text);
     if !parse.errors().is_empty() {
+        // The first error is the real one; the rest usually cascade from it.
         let index = LineIndex::new(text);
-        return Err(parse
-            .errors()
-            .iter()
-            .take(5)
-            .map(|e| {
-                let (offset, message) = describe_parse_error(e, text.len());
-                let (line, column) = index.line_col(offset);
-                FileError {
-                    file: name.to_string(),
-                    line: Some(line),
-                    column: Some(column),
-                    message: format!("syntax error: {message}; file not scanned"),
-                }
-            })
-            .collect());
+        let errors = parse.errors();
+        let (offset, message) = describe_parse_error(&errors[0], text.len());
+        let (line, column) = index.line_col(offset);
+        let more = match errors.len() - 1 {
+            0 => String::new(),
+            n => format!(" (and {n} more)"),
+        };
+        return Err(vec![FileError {
+            file: name.to_string(),
+            line: Some(line),
+            column: Some(column),
+            message: format!("syntax error: {message}{more}; file not scanned"),
+        }]);
     }
     Ok(detect::detect(&parse.syntax(), text, name))
 }
@@ -186,7 +193,7 @@ fn describe_parse_error(e: &rnix::ParseError, eof: usize) -> (usize, String) {
     use rnix::ParseError as P;
     let fmt_kinds = |ks: &[rnix::SyntaxKind]| {
         ks.iter()
-            .map(|k| format!("{k:?}"))
+            .map(|k| token_name(*k))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -198,7 +205,11 @@ fn describe_parse_error(e: &rnix::ParseError, eof: usize) -> (usize, String) {
         ),
         P::UnexpectedWanted(found, r, wanted) => (
             r.start().into(),
-            format!("unexpected {found:?}, expected {}", fmt_kinds(wanted)),
+            format!(
+                "unexpected {}, expected {}",
+                token_name(*found),
+                fmt_kinds(wanted)
+            ),
         ),
         P::UnexpectedDoubleBind(r) => (r.start().into(), "pattern bound twice".into()),
         P::UnexpectedEOF => (eof, "unexpected end of file".into()),
@@ -210,4 +221,43 @@ fn describe_parse_error(e: &rnix::ParseError, eof: usize) -> (usize, String) {
         P::RecursionLimitExceeded => (eof, "nesting too deep to parse".into()),
         other => (0, other.to_string()),
     }
+}
+
+/// `TOKEN_SEMICOLON` → "`;`", `NODE_ATTR_SET` → "attr set".
+fn token_name(kind: rnix::SyntaxKind) -> String {
+    use rnix::SyntaxKind::*;
+    let sym = match kind {
+        TOKEN_SEMICOLON => ";",
+        TOKEN_ASSIGN => "=",
+        TOKEN_COLON => ":",
+        TOKEN_COMMA => ",",
+        TOKEN_DOT => ".",
+        TOKEN_L_BRACE => "{",
+        TOKEN_R_BRACE => "}",
+        TOKEN_L_BRACK => "[",
+        TOKEN_R_BRACK => "]",
+        TOKEN_L_PAREN => "(",
+        TOKEN_R_PAREN => ")",
+        TOKEN_IN => "in",
+        TOKEN_THEN => "then",
+        TOKEN_ELSE => "else",
+        TOKEN_OR => "or",
+        TOKEN_AT => "@",
+        TOKEN_QUESTION => "?",
+        TOKEN_INTERPOL_END => "}",
+        TOKEN_CUR_POS => "__curPos",
+        TOKEN_IDENT => "an identifier",
+        _ => "",
+    };
+    if sym == "an identifier" {
+        return sym.to_string();
+    }
+    if !sym.is_empty() {
+        return format!("`{sym}`");
+    }
+    let raw = format!("{kind:?}");
+    raw.trim_start_matches("TOKEN_")
+        .trim_start_matches("NODE_")
+        .to_lowercase()
+        .replace('_', " ")
 }

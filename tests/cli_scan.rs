@@ -1,0 +1,283 @@
+//! End-to-end tests of `ifd-batch scan`: the real binary on fixture
+//! repositories and on hostile trees built in a temporary directory.
+//!
+//! Golden files: set `IFD_BATCH_BLESS=1` to rewrite them after a deliberate
+//! change, then review the diff.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ifd-batch"));
+    c.env_remove("NO_COLOR");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run ifd-batch")
+}
+
+fn fixture(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/scan")
+        .join(p)
+}
+
+fn golden(path: &Path, actual: &str) {
+    if std::env::var_os("IFD_BATCH_BLESS").is_some() {
+        std::fs::write(path, actual).expect("write golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with IFD_BATCH_BLESS=1)", path.display()));
+    if expected != actual {
+        panic!(
+            "{} differs from the output (IFD_BATCH_BLESS=1 to update):\n--- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        );
+    }
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document: {e}\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+#[test]
+fn json_on_the_fixture_repository() {
+    let root = fixture("repo");
+    let out = run(&[
+        "scan",
+        "--format",
+        "json",
+        root.to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut doc = json(&out);
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["suppressed"], 1);
+    assert_eq!(doc["errors"], serde_json::json!([]));
+    // Field by field on one site, then the whole document as a golden file.
+    let first = &doc["sites"][2];
+    assert_eq!(first["file"], "haskell/overlay.nix");
+    assert_eq!(first["line"], 14);
+    assert_eq!(first["column"], 26);
+    assert_eq!(first["end_line"], 14);
+    assert_eq!(
+        first["end_column"],
+        26 + "self.callHackage \"optparse-applicative\" \"0.18.1.0\" { }".len()
+    );
+    assert_eq!(first["kind"], "hackage");
+    assert_eq!(first["confidence"], "definite");
+    assert_eq!(first["batchable"], true);
+    assert_eq!(first["reason"], serde_json::Value::Null);
+    assert_eq!(first["multiplicity"], "once");
+    assert_eq!(first["call"], "self.callHackage");
+    assert_eq!(
+        first["args"],
+        serde_json::json!({"name": "optparse-applicative", "version": "0.18.1.0"})
+    );
+    for site in doc["sites"].as_array().into_iter().flatten() {
+        for key in [
+            "file",
+            "line",
+            "column",
+            "end_line",
+            "end_column",
+            "kind",
+            "confidence",
+            "batchable",
+            "reason",
+            "multiplicity",
+            "call",
+            "args",
+        ] {
+            assert!(site.get(key).is_some(), "site lacks {key}: {site}");
+        }
+    }
+    doc["root"] = "<root>".into();
+    golden(
+        &fixture("repo.expected.json"),
+        &serde_json::to_string_pretty(&doc).unwrap_or_default(),
+    );
+}
+
+#[test]
+fn human_output_snapshot() {
+    let out = bin()
+        .current_dir(fixture("repo"))
+        .args(["scan", "--color", "never"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("┌─ haskell/overlay.nix:14:26"), "{text}");
+    golden(&fixture("repo.expected.txt"), &text);
+}
+
+#[test]
+fn color_only_on_request_and_never_under_no_color() {
+    let root = fixture("repo");
+    let root = root.to_str().unwrap_or_default();
+    let piped = run(&["scan", root]);
+    assert!(!piped.stdout.contains(&0x1b), "escape codes when piped");
+    let forced = run(&["scan", "--color", "always", root]);
+    assert!(
+        forced.stdout.contains(&0x1b),
+        "no escape codes with --color always"
+    );
+    let no_color = bin()
+        .env("NO_COLOR", "1")
+        .args(["scan", root])
+        .output()
+        .expect("run");
+    assert!(!no_color.stdout.contains(&0x1b));
+}
+
+#[test]
+fn safe_when_piped_into_head() {
+    let mut child = bin()
+        .args([
+            "scan",
+            "--format",
+            "json",
+            fixture("repo").to_str().unwrap_or_default(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = [0u8; 16];
+    child.stdout.as_mut().map(|s| s.read_exact(&mut first));
+    drop(child.stdout.take()); // like `head -c 16` exiting
+    let mut err = String::new();
+    child.stderr.as_mut().map(|s| s.read_to_string(&mut err));
+    let status = child.wait().expect("wait");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(status.code(), Some(101));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&["scan", "--format", "xml"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(run(&["--help"]).status.code(), Some(0));
+}
+
+/// A tree with every kind of bad input the walk and the parser can meet.
+#[test]
+fn hostile_tree_reports_errors_and_still_scans_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let write = |p: &str, bytes: &[u8]| {
+        let path = d.join(p);
+        std::fs::create_dir_all(path.parent().unwrap_or(d)).expect("mkdir");
+        std::fs::write(path, bytes).expect("write");
+    };
+    let site = b"self: { a = self.callHackage \"a\" \"1\" { }; }";
+    write("good.nix", site);
+    write("broken.nix", b"{\n  a = self.callHackage \"a\" \"1\" { ;\n");
+    write("latin1.nix", b"{ a = \"caf\xe9\"; }\n");
+    write("ignored/skip.nix", site);
+    write(".gitignore", b"ignored/\n");
+    write("out/real.nix", site);
+    std::fs::create_dir_all(d.join("dir.nix")).expect("mkdir dir.nix");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::symlink;
+        symlink(d.join("out"), d.join("result")).expect("symlink result");
+        symlink(d.join("out"), d.join("result-doc")).expect("symlink result-doc");
+        symlink(d, d.join("loop")).expect("symlink loop");
+        symlink(d.join("missing.nix"), d.join("dangling.nix")).expect("dangling");
+    }
+    let out = run(&["scan", "--format", "json", d.to_str().unwrap_or_default()]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json(&out);
+    let files: Vec<&str> = doc["sites"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["file"].as_str())
+        .collect();
+    assert_eq!(files, ["good.nix", "out/real.nix"]);
+    let errors = doc["errors"].as_array().cloned().unwrap_or_default();
+    let broken = errors
+        .iter()
+        .find(|e| e["file"] == "broken.nix")
+        .expect("broken.nix error");
+    assert_eq!(broken["line"], 2);
+    assert!(
+        broken["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("syntax error")
+    );
+    let latin1 = errors
+        .iter()
+        .find(|e| e["file"] == "latin1.nix")
+        .expect("latin1.nix error");
+    assert_eq!(
+        (latin1["line"].as_u64(), latin1["column"].as_u64()),
+        (Some(1), Some(11))
+    );
+    assert!(latin1["message"].as_str().unwrap_or("").contains("UTF-8"));
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    // Human output still renders every site and the errors.
+    let human = run(&["scan", d.to_str().unwrap_or_default()]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("broken.nix:2:"), "{text}");
+    assert!(text.contains("2 IFD sites"), "{text}");
+}
+
+#[test]
+fn missing_path_is_an_error_not_a_panic() {
+    let out = run(&["scan", "--format", "json", "/nonexistent/ifd-batch-test"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["errors"].as_array().map(Vec::len), Some(1));
+}
+
+/// A large generated file (50 MB, like hackage-packages.nix × 2) scans
+/// correctly.
+#[test]
+fn fifty_megabyte_generated_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = String::from("self: {\n");
+    let mut n: usize = 0;
+    while text.len() < 50 * 1024 * 1024 {
+        text.push_str(&format!(
+            "  \"pkg-{n}\" = self.callPackage ({{ mkDerivation, base, text }}: mkDerivation {{ pname = \"pkg-{n}\"; version = \"1.0.{n}\"; sha256 = \"0000000000000000000000000000000000000000000000000000\"; libraryHaskellDepends = [ base text ]; license = \"bsd3\"; }}) {{ }};\n"
+        ));
+        if n % 1000 == 0 {
+            text.push_str(&format!(
+                "  \"hackage-{n}\" = self.callHackage \"hackage-{n}\" \"1.0\" {{ }};\n"
+            ));
+        }
+        n += 1;
+    }
+    text.push_str("}\n");
+    std::fs::write(dir.path().join("hackage-packages.nix"), &text).expect("write");
+    let out = run(&[
+        "scan",
+        "--format",
+        "json",
+        dir.path().to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let sites = json(&out)["sites"].as_array().map(Vec::len);
+    assert_eq!(sites, Some(n.div_ceil(1000)));
+}
