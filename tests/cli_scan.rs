@@ -262,7 +262,7 @@ fn fifty_megabyte_generated_file() {
         text.push_str(&format!(
             "  \"pkg-{n}\" = self.callPackage ({{ mkDerivation, base, text }}: mkDerivation {{ pname = \"pkg-{n}\"; version = \"1.0.{n}\"; sha256 = \"0000000000000000000000000000000000000000000000000000\"; libraryHaskellDepends = [ base text ]; license = \"bsd3\"; }}) {{ }};\n"
         ));
-        if n % 1000 == 0 {
+        if n.is_multiple_of(1000) {
             text.push_str(&format!(
                 "  \"hackage-{n}\" = self.callHackage \"hackage-{n}\" \"1.0\" {{ }};\n"
             ));
