@@ -21,6 +21,34 @@ struct Cli {
 enum Command {
     /// Find every import-from-derivation site under PATHs (default: .).
     Scan(ScanArgs),
+    /// Route batchable sites through one batch (dry run: prints a diff).
+    Rewrite(RewriteArgs),
+}
+
+#[derive(clap::Args)]
+struct RewriteArgs {
+    /// Repository root.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Apply the rewrite (default: print the diff only).
+    #[arg(long)]
+    write: bool,
+    /// The generated manifest, relative to PATH.
+    #[arg(long, default_value = "nix/ifd-batch.nix")]
+    manifest: String,
+    /// Evaluate FILE[:ATTRPATH] (relative to PATH) with Nix before and after,
+    /// and refuse to write unless every drvPath is identical. Repeatable.
+    #[arg(long, value_name = "FILE[:ATTRPATH]")]
+    verify: Vec<crate::verify::Target>,
+    /// Output format for the plan.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    format: PlanFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanFormat {
+    Human,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -60,7 +88,113 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Scan(args) => run_scan(args),
+        Command::Rewrite(args) => run_rewrite(args),
     }
+}
+
+fn run_rewrite(args: RewriteArgs) -> i32 {
+    use crate::rewrite;
+    if !args.path.is_dir() {
+        eprintln!("error: {} is not a directory", args.path.display());
+        return 2;
+    }
+    let plan = rewrite::plan(&args.path, &args.manifest);
+    let verified = if args.verify.is_empty() || !plan.errors.is_empty() {
+        None
+    } else {
+        Some(crate::verify::verify(&plan, &args.verify))
+    };
+    let verify_ok = match &verified {
+        None => true,
+        Some(Ok(r)) => r.ok(),
+        Some(Err(_)) => false,
+    };
+    let mut status = i32::from(!plan.errors.is_empty() || !verify_ok);
+    let mut written = None;
+    if args.write && status == 0 {
+        match rewrite::write(&plan) {
+            Ok(n) => written = Some(n),
+            Err(e) => {
+                eprintln!("error: {e}");
+                status = 1;
+            }
+        }
+    }
+    match args.format {
+        PlanFormat::Json => {
+            let doc = serde_json::json!({
+                "version": 1,
+                "root": plan.root.to_string_lossy(),
+                "manifest": plan.manifest_file,
+                "changed_files": plan.changes.iter().map(|c| c.file.clone()).collect::<Vec<_>>(),
+                "manifest_changed": plan.manifest_new.is_some() && plan.manifest_new != plan.manifest_old,
+                "sites": plan.sites,
+                "entries": plan.manifest.count(),
+                "errors": plan.errors,
+                "verify": verified.as_ref().map(|v| match v {
+                    Ok(r) => serde_json::json!({"ok": r.ok(), "rows": r.rows}),
+                    Err(e) => serde_json::json!({"ok": false, "error": e}),
+                }),
+                "written": written,
+            });
+            let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            s.push('\n');
+            write_stdout(s.as_bytes());
+        }
+        PlanFormat::Human => {
+            let mut out = rewrite::diff(&plan);
+            let edited = plan.sites.iter().filter(|s| s.action == "edited").count();
+            let routed = plan.sites.iter().filter(|s| s.action == "routed").count();
+            let skipped: Vec<_> = plan
+                .sites
+                .iter()
+                .filter(|s| s.action == "skipped")
+                .collect();
+            if !skipped.is_empty() {
+                out.push_str("left alone:\n");
+                for s in &skipped {
+                    out.push_str(&format!(
+                        "  {}:{}:{}: {}: {}\n",
+                        s.file,
+                        s.line,
+                        s.column,
+                        s.kind,
+                        s.reason.as_deref().unwrap_or("")
+                    ));
+                }
+            }
+            for e in &plan.errors {
+                let at = match (e.line, e.column) {
+                    (Some(l), Some(c)) => format!("{}:{l}:{c}", e.file),
+                    _ => e.file.clone(),
+                };
+                out.push_str(&format!("error: {at}: {}\n", e.message));
+            }
+            match &verified {
+                Some(Ok(r)) => out.push_str(&r.table()),
+                Some(Err(e)) => out.push_str(&format!("verify failed: {e}\n")),
+                None => {}
+            }
+            out.push_str(&format!(
+                "rewrite: {edited} site{} edited in {} file{}, {routed} already routed, {} left alone; {} manifest entr{} in {}\n",
+                if edited == 1 { "" } else { "s" },
+                plan.changes.len(),
+                if plan.changes.len() == 1 { "" } else { "s" },
+                skipped.len(),
+                plan.manifest.count(),
+                if plan.manifest.count() == 1 { "y" } else { "ies" },
+                plan.manifest_file,
+            ));
+            out.push_str(&match (written, args.write) {
+                (Some(n), _) => format!("wrote {n} file{}\n", if n == 1 { "" } else { "s" }),
+                (None, true) => "nothing written\n".to_string(),
+                (None, false) if plan.is_noop() => "nothing to change\n".to_string(),
+                (None, false) => "dry run: re-run with --write to apply\n".to_string(),
+            });
+            write_stdout(out.as_bytes());
+        }
+    }
+    status
 }
 
 fn run_scan(args: ScanArgs) -> i32 {

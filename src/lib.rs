@@ -3,7 +3,11 @@
 //! walk → parse → detect → plan → edit/emit → report.
 pub mod cli;
 pub mod detect;
+pub mod edit;
+pub mod plan;
 pub mod report;
+pub mod rewrite;
 pub mod scan;
 pub mod source;
+pub mod verify;
 pub mod walk;

@@ -77,7 +77,7 @@ fn is_rec(attrset: &SyntaxNode) -> bool {
 }
 
 /// A binding of `name` directly in a let / rec set.
-fn binding_in(scope: &SyntaxNode, name: &str) -> Option<Binding> {
+pub fn binding_in(scope: &SyntaxNode, name: &str) -> Option<Binding> {
     for entry in scope.children() {
         match entry.kind() {
             NODE_ATTRPATH_VALUE => {

@@ -1,0 +1,613 @@
+//! `ifd-batch rewrite`: plan edits that route batchable sites through the
+//! batch, and the manifest they need.
+//!
+//! For each source file with batchable sites: find the overlay (`self: super:
+//! …`) whose package set each site calls into, replace the callee
+//! (`self.callHackage` → `ifdBatch.callHackage`), and bind `ifdBatch` once
+//! per overlay, just inside it:
+//!
+//! ```nix
+//! self: super:
+//! let ifdBatch = import ../nix/ifd-batch.nix "haskell/overlay.nix" self; in
+//! { aeson = ifdBatch.callHackage "aeson" "2.1.2.1" { }; }
+//! ```
+//!
+//! Sites already routed (callee `ifdBatch.…`) contribute their entries to the
+//! manifest and are not edited again, so a second rewrite changes nothing.
+
+use crate::detect::multiplicity::per_element;
+use crate::detect::scope::{Binding, resolve_name};
+use crate::detect::syntax::{
+    Call, Callee, ident_text, is_outermost_apply, string_literal, unparen,
+};
+use crate::detect::{Kind, Site};
+use crate::edit::{self, TextEdit};
+use crate::plan::{FileEntries, Manifest};
+use crate::scan::{FileError, Scan, ScanOptions, scan};
+use rnix::{SyntaxKind::*, SyntaxNode, TextSize};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+/// The name bound to the batch in rewritten overlays.
+pub const BATCH_NAME: &str = "ifdBatch";
+
+/// Where a site ended up.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteOutcome {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub kind: Kind,
+    pub call: String,
+    /// `edited`, `routed` (already through the batch) or `skipped`.
+    pub action: &'static str,
+    pub reason: Option<String>,
+}
+
+/// One file's new text.
+#[derive(Debug, Clone)]
+pub struct FileChange {
+    pub file: String,
+    pub path: PathBuf,
+    pub old: String,
+    pub new: String,
+}
+
+/// The whole rewrite, before anything is written.
+#[derive(Debug)]
+pub struct Plan {
+    pub root: PathBuf,
+    /// Manifest path, relative to the root.
+    pub manifest_file: String,
+    pub manifest: Manifest,
+    /// Current manifest text (None when absent) and the planned one.
+    pub manifest_old: Option<String>,
+    pub manifest_new: Option<String>,
+    pub changes: Vec<FileChange>,
+    pub sites: Vec<SiteOutcome>,
+    pub errors: Vec<FileError>,
+}
+
+impl Plan {
+    /// Nothing to write: the repository is already rewritten.
+    pub fn is_noop(&self) -> bool {
+        self.changes.is_empty() && self.manifest_new == self.manifest_old
+    }
+}
+
+const BATCH_KINDS: &[Kind] = &[
+    Kind::Hackage,
+    Kind::HackageDirect,
+    Kind::Cabal2nix,
+    Kind::SourceOverrides,
+];
+
+/// Plan the rewrite of the repository at `root`.
+pub fn plan(root: &Path, manifest_file: &str) -> Plan {
+    let scanned: Scan = scan(&[root.to_path_buf()], &ScanOptions { keep_sources: true });
+    let mut by_file: BTreeMap<&str, Vec<&Site>> = BTreeMap::new();
+    let mut sites = Vec::new();
+    for s in &scanned.sites {
+        if BATCH_KINDS.contains(&s.kind) && s.batchable {
+            by_file.entry(&s.file).or_default().push(s);
+        } else {
+            sites.push(outcome(
+                s,
+                "skipped",
+                s.reason
+                    .clone()
+                    .or_else(|| Some("not a batchable kind".into())),
+            ));
+        }
+    }
+    let mut manifest = Manifest::default();
+    let mut changes = Vec::new();
+    let mut errors = scanned.errors.clone();
+    for (file, file_sites) in by_file {
+        let Some(text) = scanned.sources.get(file) else {
+            continue;
+        };
+        let planned = plan_file(text, file, &file_sites, manifest_file);
+        sites.extend(planned.outcomes);
+        if !planned.entries.is_empty() {
+            manifest.files.insert(file.to_string(), planned.entries);
+        }
+        if planned.edits.is_empty() {
+            continue;
+        }
+        match edit::apply(text, &planned.edits) {
+            Ok(new) => {
+                if let Some(e) = reparse_error(&new, file) {
+                    errors.push(e);
+                    continue;
+                }
+                changes.push(FileChange {
+                    file: file.to_string(),
+                    path: root.join(file),
+                    old: text.clone(),
+                    new,
+                });
+            }
+            Err(e) => errors.push(FileError {
+                file: file.to_string(),
+                line: None,
+                column: None,
+                message: format!("internal error planning edits: {e}; file left alone"),
+            }),
+        }
+    }
+    sites.sort_by(|a, b| {
+        (a.file.as_str(), a.line, a.column).cmp(&(b.file.as_str(), b.line, b.column))
+    });
+    let manifest_old = std::fs::read_to_string(root.join(manifest_file)).ok();
+    let manifest_new = (manifest.count() > 0).then(|| manifest.render());
+    if let Some(m) = &manifest_new
+        && let Some(e) = reparse_error(m, manifest_file)
+    {
+        errors.push(e);
+    }
+    Plan {
+        root: root.to_path_buf(),
+        manifest_file: manifest_file.to_string(),
+        manifest,
+        manifest_old,
+        manifest_new,
+        changes,
+        sites,
+        errors,
+    }
+}
+
+fn reparse_error(text: &str, file: &str) -> Option<FileError> {
+    let parse = rnix::Root::parse(text);
+    parse.errors().first().map(|e| FileError {
+        file: file.to_string(),
+        line: None,
+        column: None,
+        message: format!("the rewritten file would not parse ({e}); nothing written"),
+    })
+}
+
+fn outcome(s: &Site, action: &'static str, reason: Option<String>) -> SiteOutcome {
+    SiteOutcome {
+        file: s.file.clone(),
+        line: s.line,
+        column: s.column,
+        kind: s.kind,
+        call: s.call.clone(),
+        action,
+        reason,
+    }
+}
+
+struct FilePlan {
+    edits: Vec<TextEdit>,
+    entries: FileEntries,
+    outcomes: Vec<SiteOutcome>,
+}
+
+/// An overlay `outer: inner: body` whose package set (`outer`) sites call into.
+struct Overlay {
+    outer_param: String,
+    inner_param: String,
+    body: SyntaxNode,
+}
+
+fn plan_file(text: &str, file: &str, sites: &[&Site], manifest_file: &str) -> FilePlan {
+    let mut out = FilePlan {
+        edits: Vec::new(),
+        entries: FileEntries::default(),
+        outcomes: Vec::new(),
+    };
+    let root = rnix::Root::parse(text).syntax();
+    // First pass: where each site goes, and which overlays need a binding
+    // (by body start offset → the package set's parameter name).
+    let mut bind_at: BTreeMap<usize, String> = BTreeMap::new();
+    let mut located = Vec::new();
+    for site in sites {
+        let found = (|| -> Result<(Call, bool), String> {
+            let call = find_call(&root, site.byte_range[0])
+                .ok_or_else(|| "internal: call not found in the reparsed file".to_string())?;
+            let callee = Callee::of(&call.head).ok_or("callee is not a name")?;
+            let routed = callee.base.as_deref() == Some(BATCH_NAME) && callee.path.len() == 1;
+            if !routed {
+                let overlay = enclosing_overlay(&call.node)
+                    .ok_or("not inside an overlay (`self: super: …`) whose package set it calls")?;
+                check_callee_set(&callee, &call, &overlay)?;
+                if !binds_batch(&overlay.body) {
+                    bind_at.insert(
+                        usize::from(overlay.body.text_range().start()),
+                        overlay.outer_param.clone(),
+                    );
+                }
+            }
+            Ok((call, routed))
+        })();
+        located.push((site, found));
+    }
+    let import_path = relative_path(parent_of(file), manifest_file);
+    let mut inserts = Vec::new();
+    for (&at, hself) in &bind_at {
+        let binding = format!(
+            "let {BATCH_NAME} = import {import_path} {} {hself}; in",
+            crate::plan::nix_string(file)
+        );
+        inserts.push(TextEdit::insert(
+            at,
+            match indent_before(text, at) {
+                Some(ind) => format!("{binding}\n{ind}"),
+                None => format!("{binding} "),
+            },
+        ));
+    }
+    // Origins name lines of the rewritten file, so a second run agrees.
+    let shift = |offset: usize| -> usize {
+        inserts
+            .iter()
+            .filter(|e| e.range.start <= offset)
+            .map(|e| e.insert.matches('\n').count())
+            .sum()
+    };
+    // Second pass: entries and callee edits.
+    for (site, found) in located {
+        let result = found.and_then(|(call, routed)| {
+            let origin = format!("{}:{}", file, site.line + shift(site.byte_range[0]));
+            add_entries(&mut out.entries, site, &call, file, manifest_file, origin)?;
+            if routed {
+                return Ok("routed");
+            }
+            let callee = Callee::of(&call.head).ok_or("callee is not a name")?;
+            let range = call.head.text_range();
+            out.edits.push(TextEdit::replace(
+                usize::from(range.start())..usize::from(range.end()),
+                format!("{BATCH_NAME}.{}", callee.name()),
+            ));
+            Ok("edited")
+        });
+        out.outcomes.push(match result {
+            Ok(action) => outcome(site, action, None),
+            Err(reason) => outcome(site, "skipped", Some(reason)),
+        });
+    }
+    // A binding is only worth inserting if some site in its overlay was edited.
+    if out.outcomes.iter().any(|o| o.action == "edited") {
+        out.edits.extend(inserts);
+    }
+    out
+}
+
+/// The outermost application whose head starts at `start`.
+fn find_call(root: &SyntaxNode, start: usize) -> Option<Call> {
+    let token = root
+        .token_at_offset(TextSize::try_from(start).ok()?)
+        .right_biased()?;
+    token
+        .parent_ancestors()
+        .filter(is_outermost_apply)
+        .filter_map(|n| Call::flatten(&n))
+        .find(|c| usize::from(c.head.text_range().start()) == start)
+}
+
+/// The innermost `a: b: body` around `node` that is not a per-element
+/// function (`mapAttrs (name: value: …)`).
+fn enclosing_overlay(node: &SyntaxNode) -> Option<Overlay> {
+    let per = per_element(node).map(|p| p.lambda);
+    node.ancestors()
+        .filter(|n| n.kind() == NODE_LAMBDA)
+        .filter(|l| Some(l) != per.as_ref())
+        .find_map(|outer| {
+            let outer_param = ident_param(&outer)?;
+            let inner = unparen(&outer.children().nth(1)?);
+            if inner.kind() != NODE_LAMBDA {
+                return None;
+            }
+            let inner_param = ident_param(&inner)?;
+            let body = inner.children().nth(1)?;
+            // The site must be inside the inner body.
+            body.text_range()
+                .contains_range(node.text_range())
+                .then_some(Overlay {
+                    outer_param,
+                    inner_param,
+                    body,
+                })
+        })
+}
+
+fn ident_param(lambda: &SyntaxNode) -> Option<String> {
+    let p = lambda
+        .first_child()
+        .filter(|p| p.kind() == NODE_IDENT_PARAM)?;
+    ident_text(&p.first_child()?)
+}
+
+/// The callee must call into the overlay's own package set: `self.f`,
+/// `super.f`, bare `f` under `with self;`, or a set-independent helper
+/// (`haskell.lib.packageSourceOverrides`).
+fn check_callee_set(callee: &Callee, call: &Call, overlay: &Overlay) -> Result<(), String> {
+    if callee.name() == "packageSourceOverrides" {
+        return Ok(());
+    }
+    let params = [overlay.outer_param.as_str(), overlay.inner_param.as_str()];
+    let is_overlay_param = |name: &str, at: &SyntaxNode| {
+        params.contains(&name) && matches!(resolve_name(at, name), Binding::Param)
+    };
+    match (&callee.base, callee.path.len()) {
+        (Some(base), 1) if is_overlay_param(base, &call.head) => Ok(()),
+        (Some(base), _) => Err(format!(
+            "`{base}.…{}` is not the package set of the enclosing overlay (`{}: {}: …`)",
+            callee.name(),
+            overlay.outer_param,
+            overlay.inner_param
+        )),
+        (None, _) => {
+            // Bare name: provided by `with <param>;`.
+            let with_ns = call
+                .node
+                .ancestors()
+                .filter(|a| a.kind() == NODE_WITH)
+                .filter_map(|w| w.first_child())
+                .find_map(|ns| {
+                    let ns = unparen(&ns);
+                    ident_text(&ns).filter(|n| is_overlay_param(n, &ns))
+                });
+            with_ns.map(|_| ()).ok_or_else(|| {
+                "bare name not provided by `with self;` of the enclosing overlay".to_string()
+            })
+        }
+    }
+}
+
+/// Does the overlay body already start with `let ifdBatch = …; in`?
+fn binds_batch(body: &SyntaxNode) -> bool {
+    let body = unparen(body);
+    body.kind() == NODE_LET_IN
+        && matches!(
+            crate::detect::scope::binding_in(&body, BATCH_NAME),
+            Some(Binding::Value(_))
+        )
+}
+
+fn add_entries(
+    entries: &mut FileEntries,
+    site: &Site,
+    call: &Call,
+    file: &str,
+    manifest_file: &str,
+    origin: String,
+) -> Result<(), String> {
+    let s = |k: &str| {
+        site.args
+            .get(k)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    match site.kind {
+        Kind::Hackage => match (s("name"), s("version")) {
+            (Some(n), Some(v)) => entries.add_hackage(&n, &v, origin),
+            _ => {
+                let elements = site
+                    .args
+                    .get("elements")
+                    .and_then(|e| e.as_array())
+                    .ok_or("name and version unknown")?;
+                for e in elements {
+                    let (Some(n), Some(v)) = (e["name"].as_str(), e["version"].as_str()) else {
+                        return Err("name and version unknown".into());
+                    };
+                    entries.add_hackage(n, v, origin.clone());
+                }
+            }
+        },
+        Kind::HackageDirect => {
+            let (Some(n), Some(v), Some(h)) = (s("name"), s("version"), s("sha256")) else {
+                return Err("pkg, ver and sha256 unknown".into());
+            };
+            entries.add_hackage_direct(&n, &v, &h, origin)?;
+        }
+        Kind::Cabal2nix => {
+            let name = s("name").ok_or("name unknown")?;
+            if s("src_kind").as_deref() != Some("path") {
+                return Err("only path sources are rewritten for now (a fetched source refers to names the manifest cannot see)".into());
+            }
+            let src_text = s("src").ok_or("source unknown")?;
+            let src = rebase_path(&src_text, file, manifest_file)?;
+            entries.add_cabal2nix(&name, &src, &s("options").unwrap_or_default(), origin)?;
+        }
+        Kind::SourceOverrides => {
+            let arg = call.arg(0).ok_or("no overrides")?;
+            let set = crate::detect::multiplicity::resolve_literal(arg);
+            for (name, value) in
+                crate::detect::syntax::attrset_entries(&set).ok_or("overrides not literal")?
+            {
+                let value = value.map(|v| unparen(&v)).ok_or("inherited entry")?;
+                if let Some(version) = string_literal(&value) {
+                    entries.add_hackage(&name, &version, origin.clone());
+                } else if crate::detect::syntax::is_path(&value) {
+                    let src = rebase_path(&value.text().to_string(), file, manifest_file)?;
+                    entries.add_cabal2nix(&name, &src, "", origin.clone())?;
+                } else {
+                    return Err(format!("override `{name}` is neither a version nor a path"));
+                }
+            }
+        }
+        _ => return Err("not a batchable kind".into()),
+    }
+    Ok(())
+}
+
+/// Directory part of a `/`-separated relative file name.
+fn parent_of(file: &str) -> &str {
+    file.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// Normalise `a/b/../c` → `a/c`; `None` if it climbs above its start and
+/// has to keep `..` components (returned as is then).
+fn normalize(path: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in Path::new(path).components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if out.last().is_some_and(|l| l != "..") {
+                    out.pop();
+                } else {
+                    out.push("..".into());
+                }
+            }
+            Component::Normal(s) => out.push(s.to_string_lossy().into_owned()),
+            Component::RootDir | Component::Prefix(_) => {}
+        }
+    }
+    out
+}
+
+/// A Nix relative path literal from directory `from_dir` to `to` (both
+/// relative to the repository root).
+pub fn relative_path(from_dir: &str, to: &str) -> String {
+    let from = normalize(from_dir);
+    let to = normalize(to);
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let ups = from.len() - common;
+    let mut parts: Vec<String> = std::iter::repeat_n("..".to_string(), ups).collect();
+    parts.extend(to[common..].iter().cloned());
+    let joined = parts.join("/");
+    if joined.starts_with("..") {
+        joined
+    } else if joined.is_empty() {
+        "./.".to_string()
+    } else {
+        format!("./{joined}")
+    }
+}
+
+/// A path literal written in `file`, as seen from the manifest.
+fn rebase_path(src: &str, file: &str, manifest_file: &str) -> Result<String, String> {
+    if src.contains("${") {
+        return Err("interpolated path".into());
+    }
+    if src.starts_with('/') {
+        return Ok(src.to_string());
+    }
+    if !(src.starts_with("./") || src.starts_with("../")) {
+        return Err(format!("path `{src}` is not relative"));
+    }
+    let target = format!("{}/{}", parent_of(file), src);
+    let target = normalize(&target).join("/");
+    Ok(relative_path(parent_of(manifest_file), &target))
+}
+
+/// When `at` is the first non-blank character of its line, its indentation.
+fn indent_before(text: &str, at: usize) -> Option<&str> {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..at];
+    before
+        .chars()
+        .all(|c| c == ' ' || c == '\t')
+        .then_some(before)
+}
+
+/// Write `text` to `path` atomically: a temporary file in the same
+/// directory, synced, given the old file's permissions, then renamed over.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".ifd-batch-")
+        .tempfile_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    let perms = match std::fs::metadata(path) {
+        Ok(m) => m.permissions(),
+        Err(_) => {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::Permissions::from_mode(0o644)
+        }
+    };
+    std::fs::set_permissions(tmp.path(), perms)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Apply a plan: every changed file and the manifest, each atomically.
+/// Refuses (writes nothing) when the plan has errors.
+pub fn write(plan: &Plan) -> Result<usize, String> {
+    if !plan.errors.is_empty() {
+        return Err("the plan has errors; nothing written".into());
+    }
+    let mut n = 0;
+    for c in &plan.changes {
+        write_atomic(&c.path, &c.new).map_err(|e| format!("{}: {e}", c.path.display()))?;
+        n += 1;
+    }
+    if let Some(m) = &plan.manifest_new
+        && plan.manifest_old.as_ref() != Some(m)
+    {
+        let path = plan.root.join(&plan.manifest_file);
+        write_atomic(&path, m).map_err(|e| format!("{}: {e}", path.display()))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Unified diff of the plan, file by file, then the manifest.
+pub fn diff(plan: &Plan) -> String {
+    let mut out = String::new();
+    for c in &plan.changes {
+        out.push_str(&unified(&c.old, &c.new, &c.file));
+    }
+    if let Some(m) = &plan.manifest_new
+        && plan.manifest_old.as_ref() != Some(m)
+    {
+        out.push_str(&unified(
+            plan.manifest_old.as_deref().unwrap_or(""),
+            m,
+            &plan.manifest_file,
+        ));
+    }
+    out
+}
+
+fn unified(old: &str, new: &str, name: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative_path("haskell", "nix/ifd-batch.nix"),
+            "../nix/ifd-batch.nix"
+        );
+        assert_eq!(
+            relative_path("", "nix/ifd-batch.nix"),
+            "./nix/ifd-batch.nix"
+        );
+        assert_eq!(relative_path("nix", "nix/ifd-batch.nix"), "./ifd-batch.nix");
+        assert_eq!(
+            rebase_path("../app", "haskell/overlay.nix", "nix/ifd-batch.nix"),
+            Ok("../app".into())
+        );
+        assert_eq!(
+            rebase_path("./local", "overlay.nix", "nix/ifd-batch.nix"),
+            Ok("../local".into())
+        );
+        assert_eq!(
+            rebase_path("./a/b", "x/y/o.nix", "ifd-batch.nix"),
+            Ok("./x/y/a/b".into())
+        );
+        assert!(rebase_path("./${x}", "o.nix", "m.nix").is_err());
+    }
+}

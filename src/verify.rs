@@ -1,0 +1,232 @@
+//! `rewrite --verify`: evaluate with real Nix before and after the rewrite
+//! and compare the drvPath of every derivation.
+
+use crate::rewrite::Plan;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// `FILE[:ATTRPATH]`, FILE relative to the repository root.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub file: String,
+    pub attr: String,
+}
+
+impl std::str::FromStr for Target {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Target, String> {
+        let (file, attr) = s.split_once(':').unwrap_or((s, ""));
+        if file.is_empty() {
+            return Err("expected FILE[:ATTRPATH]".into());
+        }
+        Ok(Target {
+            file: file.to_string(),
+            attr: attr.to_string(),
+        })
+    }
+}
+
+/// How deep to recurse into nested attribute sets looking for derivations.
+pub const DEPTH: u32 = 3;
+
+/// The evaluator: drvPaths of every derivation under `attr`, errors as
+/// `<error>` (only catchable ones; others fail the evaluation).
+const COLLECT: &str = r#"
+{ file, attr, depth }:
+let
+  root = import file;
+  top = if builtins.isFunction root then root { } else root;
+  path = builtins.filter builtins.isString (builtins.split "\\." attr);
+  target = builtins.foldl' (acc: n: acc.${n}) top (if attr == "" then [ ] else path);
+  isDrv = v: builtins.isAttrs v && (v.type or null) == "derivation";
+  join = prefix: n: if prefix == "" then n else "${prefix}.${n}";
+  collect = depth: prefix: v:
+    let r = builtins.tryEval v; in
+    if !r.success then [ { name = prefix; value = "<error>"; } ]
+    else if isDrv r.value then
+      let d = builtins.tryEval r.value.drvPath; in
+      [ { name = prefix; value = if d.success then d.value else "<error>"; } ]
+    else if builtins.isAttrs r.value && depth > 0 then
+      builtins.concatMap (n: collect (depth - 1) (join prefix n) r.value.${n}) (builtins.attrNames r.value)
+    else [ ];
+in
+builtins.listToAttrs (collect depth "" target)
+"#;
+
+/// One compared attribute.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Row {
+    pub target: String,
+    pub attr: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl Row {
+    pub fn same(&self) -> bool {
+        self.before == self.after
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    pub rows: Vec<Row>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        !self.rows.is_empty() && self.rows.iter().all(Row::same)
+    }
+
+    pub fn table(&self) -> String {
+        let mut t = String::from("verify: drvPath before and after the rewrite\n");
+        let w = self
+            .rows
+            .iter()
+            .map(|r| r.target.len() + r.attr.len() + 1)
+            .max()
+            .unwrap_or(10);
+        for r in &self.rows {
+            let name = format!("{}:{}", r.target, r.attr);
+            let mark = if r.same() { "same" } else { "DIFFERENT" };
+            let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(absent)".into());
+            if r.same() {
+                t.push_str(&format!("  {name:<w$}  {mark}  {}\n", show(&r.before)));
+            } else {
+                t.push_str(&format!(
+                    "  {name:<w$}  {mark}\n    before: {}\n    after:  {}\n",
+                    show(&r.before),
+                    show(&r.after)
+                ));
+            }
+        }
+        let same = self.rows.iter().filter(|r| r.same()).count();
+        t.push_str(&format!(
+            "  {same} of {} derivations identical\n",
+            self.rows.len()
+        ));
+        t
+    }
+}
+
+/// Evaluate every target on the original tree and on a rewritten copy.
+pub fn verify(plan: &Plan, targets: &[Target]) -> Result<Report, String> {
+    let base = copy_base(&plan.root);
+    let tmp =
+        tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let copy = tmp.path().join("tree");
+    copy_tree(&base, &copy)?;
+    let root_rel = plan.root.canonicalize().ok().and_then(|r| {
+        base.canonicalize()
+            .ok()
+            .and_then(|b| r.strip_prefix(&b).ok().map(Path::to_path_buf))
+    });
+    let copy_root = copy.join(root_rel.unwrap_or_default());
+    for c in &plan.changes {
+        write_plain(&copy_root.join(&c.file), &c.new)?;
+    }
+    if let Some(m) = &plan.manifest_new {
+        write_plain(&copy_root.join(&plan.manifest_file), m)?;
+    }
+    let collect = tmp.path().join("collect.nix");
+    write_plain(&collect, COLLECT)?;
+    let mut rows = Vec::new();
+    for t in targets {
+        let before = evaluate(&collect, &plan.root.join(&t.file), &t.attr)?;
+        let after = evaluate(&collect, &copy_root.join(&t.file), &t.attr)?;
+        let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
+        names.sort();
+        names.dedup();
+        for n in names {
+            rows.push(Row {
+                target: t.file.clone(),
+                attr: if t.attr.is_empty() {
+                    n.clone()
+                } else if n.is_empty() {
+                    t.attr.clone()
+                } else {
+                    format!("{}.{n}", t.attr)
+                },
+                before: before.get(n).cloned(),
+                after: after.get(n).cloned(),
+            });
+        }
+    }
+    Ok(Report { rows })
+}
+
+fn evaluate(collect: &Path, file: &Path, attr: &str) -> Result<BTreeMap<String, String>, String> {
+    let file = file
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let out = Command::new("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "--read-write-mode"])
+        .arg(collect)
+        .args(["--arg", "file"])
+        .arg(&file)
+        .args(["--argstr", "attr", attr])
+        .args(["--arg", "depth", &DEPTH.to_string()])
+        .output()
+        .map_err(|e| format!("cannot run nix-instantiate: {e} (is Nix installed?)"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "evaluating {}{} failed:\n{}",
+            file.display(),
+            if attr.is_empty() {
+                String::new()
+            } else {
+                format!(" -A {attr}")
+            },
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("unexpected output from nix-instantiate: {e}"))
+}
+
+/// The directory to copy: the enclosing git work tree when there is one (the
+/// expression may import files outside the rewritten directory), else the
+/// root itself.
+fn copy_base(root: &Path) -> PathBuf {
+    let abs = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    abs.ancestors()
+        .find(|a| a.join(".git").exists())
+        .map(Path::to_path_buf)
+        .unwrap_or(abs)
+}
+
+/// Copy a tree, honouring .gitignore (no `target/`, no out-links).
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    let walker = ignore::WalkBuilder::new(from)
+        .hidden(false)
+        .require_git(false)
+        .follow_links(false)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build();
+    for entry in walker {
+        let entry = entry.map_err(|e| format!("copying the tree: {e}"))?;
+        let rel = entry.path().strip_prefix(from).unwrap_or(entry.path());
+        let dest = to.join(rel);
+        let Some(ft) = entry.file_type() else {
+            continue;
+        };
+        if ft.is_dir() {
+            std::fs::create_dir_all(&dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+        } else if ft.is_symlink() {
+            if let Ok(target) = std::fs::read_link(entry.path()) {
+                let _ = std::os::unix::fs::symlink(target, &dest);
+            }
+        } else if ft.is_file() {
+            std::fs::copy(entry.path(), &dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_plain(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
