@@ -187,7 +187,7 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
             ));
             out.push_str(&match (written, args.write) {
                 (Some(n), _) => format!("wrote {n} file{}\n", if n == 1 { "" } else { "s" }),
-                (None, true) => "nothing written\n".to_string(),
+                (None, true) => "nothing written: fix the errors above first\n".to_string(),
                 (None, false) if plan.is_noop() => "nothing to change\n".to_string(),
                 (None, false) => "dry run: re-run with --write to apply\n".to_string(),
             });

@@ -1,0 +1,1 @@
+self: super: { text = self.callHackage "text" "2.0.2" { ; }
