@@ -23,6 +23,10 @@ enum Command {
     Scan(ScanArgs),
     /// Route batchable sites through one batch (dry run: prints a diff).
     Rewrite(RewriteArgs),
+    /// Extract listed members of a tar archive in one streaming pass.
+    Extract(crate::extract::ExtractArgs),
+    /// Run Nix and measure where evaluation blocks on builds.
+    Profile(crate::profile::ProfileArgs),
 }
 
 #[derive(clap::Args)]
@@ -89,6 +93,8 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Scan(args) => run_scan(args),
         Command::Rewrite(args) => run_rewrite(args),
+        Command::Extract(args) => crate::extract::run(args),
+        Command::Profile(args) => crate::profile::run(args),
     }
 }
 

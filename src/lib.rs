@@ -4,7 +4,9 @@
 pub mod cli;
 pub mod detect;
 pub mod edit;
+pub mod extract;
 pub mod plan;
+pub mod profile;
 pub mod report;
 pub mod rewrite;
 pub mod scan;
