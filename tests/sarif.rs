@@ -292,7 +292,6 @@ fn scanner_sarif_output_is_valid() {
 /// `odd%20name%20%231.nix`), not raw paths (` ` is not allowed in a URI and
 /// `#` would start a fragment).
 #[test]
-#[ignore = "scanner writes raw paths as URIs (needs percent-encoding); un-ignore once fixed"]
 fn scanner_sarif_uris_are_percent_encoded() {
     check_scanner_output("my repo");
     let tmp = tempfile::tempdir().unwrap();

@@ -42,7 +42,7 @@ pub fn render(scan: &Scan) -> String {
                 "message": { "text": message },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": s.file, "uriBaseId": "SRCROOT" },
+                        "artifactLocation": { "uri": uri_path(&s.file), "uriBaseId": "SRCROOT" },
                         "region": {
                             "startLine": s.line,
                             "startColumn": s.column,
@@ -64,7 +64,8 @@ pub fn render(scan: &Scan) -> String {
         .errors
         .iter()
         .map(|e| {
-            let mut loc = json!({ "artifactLocation": { "uri": e.file, "uriBaseId": "SRCROOT" } });
+            let mut loc =
+                json!({ "artifactLocation": { "uri": uri_path(&e.file), "uriBaseId": "SRCROOT" } });
             if let (Some(l), Some(c)) = (e.line, e.column) {
                 loc["region"] = json!({ "startLine": l, "startColumn": c });
             }
@@ -76,7 +77,7 @@ pub fn render(scan: &Scan) -> String {
         })
         .collect();
     let root = std::fs::canonicalize(&scan.root).unwrap_or_else(|_| scan.root.clone());
-    let mut root_uri = format!("file://{}", root.to_string_lossy());
+    let mut root_uri = format!("file://{}", uri_path(&root.to_string_lossy()));
     if !root_uri.ends_with('/') {
         root_uri.push('/');
     }
@@ -102,4 +103,18 @@ pub fn render(scan: &Scan) -> String {
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// Percent-encode a `/`-separated path for a URI (RFC 3986: unreserved
+/// characters and `/` stay, every other byte becomes `%XX`).
+fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
