@@ -23,6 +23,8 @@ enum Command {
     Scan(ScanArgs),
     /// Route batchable sites through one batch (dry run: prints a diff).
     Rewrite(RewriteArgs),
+    /// Pre-commit check: are the given files' sites routed and the manifest current?
+    Check(crate::check::CheckArgs),
     /// Extract listed members of a tar archive in one streaming pass.
     Extract(crate::extract::ExtractArgs),
     /// Run Nix and measure where evaluation blocks on builds.
@@ -93,6 +95,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Scan(args) => run_scan(args),
         Command::Rewrite(args) => run_rewrite(args),
+        Command::Check(args) => crate::check::run(args),
         Command::Extract(args) => crate::extract::run(args),
         Command::Profile(args) => crate::profile::run(args),
     }

@@ -1,6 +1,7 @@
 //! ifd-batch: find import-from-derivation sites in Nix code and route them
 //! through one batch. See ARCHITECTURE.md for the pipeline
 //! walk → parse → detect → plan → edit/emit → report.
+pub mod check;
 pub mod cli;
 pub mod detect;
 pub mod edit;

@@ -31,6 +31,30 @@ impl FileEntries {
         self.hackage.is_empty() && self.hackage_direct.is_empty() && self.cabal2nix.is_empty()
     }
 
+    /// The entries without their origins, for staleness checks.
+    pub fn semantic(
+        &self,
+    ) -> (
+        Vec<(String, String)>,
+        Vec<(String, String, String)>,
+        Vec<(String, String, String)>,
+    ) {
+        (
+            self.hackage
+                .iter()
+                .flat_map(|(n, vs)| vs.keys().map(move |v| (n.clone(), v.clone())))
+                .collect(),
+            self.hackage_direct
+                .iter()
+                .map(|(n, (v, h, _))| (n.clone(), v.clone(), h.clone()))
+                .collect(),
+            self.cabal2nix
+                .iter()
+                .map(|(n, (s, o, _))| (n.clone(), s.clone(), o.clone()))
+                .collect(),
+        )
+    }
+
     pub fn count(&self) -> usize {
         self.hackage.values().map(BTreeMap::len).sum::<usize>()
             + self.hackage_direct.len()
@@ -101,8 +125,30 @@ impl FileEntries {
     }
 }
 
+/// `# a.nix:3, b.nix:7` after an entry on the same line.
+fn trailing_origins(entry: &rnix::SyntaxNode) -> Vec<Origin> {
+    let mut next = entry.next_sibling_or_token();
+    while let Some(el) = next {
+        match el.kind() {
+            rnix::SyntaxKind::TOKEN_WHITESPACE if !el.to_string().contains('\n') => {}
+            rnix::SyntaxKind::TOKEN_COMMENT => {
+                let text = el.to_string();
+                return text
+                    .trim_start_matches('#')
+                    .split(',')
+                    .map(|o| o.trim().to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect();
+            }
+            _ => break,
+        }
+        next = el.next_sibling_or_token();
+    }
+    Vec::new()
+}
+
 fn push_origin(origins: &mut Vec<Origin>, origin: Origin) {
-    if !origins.contains(&origin) {
+    if !origin.is_empty() && !origins.contains(&origin) {
         origins.push(origin);
         origins.sort();
     }
@@ -117,6 +163,98 @@ pub struct Manifest {
 impl Manifest {
     pub fn count(&self) -> usize {
         self.files.values().map(FileEntries::count).sum()
+    }
+
+    /// Read a manifest written by [`Manifest::render`] (entries and their
+    /// origin comments; the vendored nixlib is ignored).
+    pub fn parse(text: &str) -> Result<Manifest, String> {
+        use crate::detect::syntax::{attr_name, attrset_entries, string_literal, unparen};
+        use rnix::SyntaxKind::*;
+        let parse = rnix::Root::parse(text);
+        if let Some(e) = parse.errors().first() {
+            return Err(format!("the manifest does not parse: {e}"));
+        }
+        let root = parse.syntax();
+        let let_in = root
+            .children()
+            .next()
+            .map(|n| unparen(&n))
+            .filter(|n| n.kind() == NODE_LET_IN)
+            .ok_or("the manifest is not `let … in …`")?;
+        let manifests = let_in
+            .children()
+            .filter(|c| c.kind() == NODE_ATTRPATH_VALUE)
+            .find(|c| {
+                c.first_child()
+                    .and_then(|p| p.first_child())
+                    .and_then(|a| attr_name(&a))
+                    .as_deref()
+                    == Some("manifests")
+            })
+            .and_then(|c| c.children().nth(1))
+            .ok_or("the manifest has no `manifests` binding")?;
+        let bad = |what: &str| format!("unexpected manifest shape: {what}");
+        let mut out = Manifest::default();
+        for (file, value) in attrset_entries(&manifests).ok_or_else(|| bad("manifests"))? {
+            let value = value.ok_or_else(|| bad("inherit in manifests"))?;
+            let mut e = FileEntries::default();
+            for (section, body) in attrset_entries(&value).ok_or_else(|| bad(&file))? {
+                let body = body.ok_or_else(|| bad(&section))?;
+                for entry in body.children().filter(|c| c.kind() == NODE_ATTRPATH_VALUE) {
+                    let name = entry
+                        .first_child()
+                        .and_then(|p| p.first_child())
+                        .and_then(|a| attr_name(&a))
+                        .ok_or_else(|| bad("entry name"))?;
+                    let v = entry
+                        .children()
+                        .nth(1)
+                        .map(|v| unparen(&v))
+                        .ok_or_else(|| bad(&name))?;
+                    let origins = trailing_origins(&entry);
+                    match section.as_str() {
+                        "hackage" => {
+                            let versions: Vec<String> = if v.kind() == NODE_LIST {
+                                v.children().filter_map(|x| string_literal(&x)).collect()
+                            } else {
+                                string_literal(&v).into_iter().collect()
+                            };
+                            for ver in versions {
+                                for o in origins
+                                    .iter()
+                                    .cloned()
+                                    .chain(origins.is_empty().then(String::new))
+                                {
+                                    e.add_hackage(&name, &ver, o);
+                                }
+                            }
+                        }
+                        "hackageDirect" => {
+                            let get = |k: &str| {
+                                crate::detect::syntax::attrset_get(&v, k)
+                                    .and_then(|x| string_literal(&x))
+                            };
+                            let (Some(ver), Some(sha)) = (get("ver"), get("sha256")) else {
+                                return Err(bad(&name));
+                            };
+                            e.hackage_direct.insert(name, (ver, sha, origins));
+                        }
+                        "cabal2nix" => {
+                            let src = crate::detect::syntax::attrset_get(&v, "src")
+                                .map(|x| x.text().to_string())
+                                .ok_or_else(|| bad(&name))?;
+                            let options = crate::detect::syntax::attrset_get(&v, "options")
+                                .and_then(|x| string_literal(&x))
+                                .unwrap_or_default();
+                            e.cabal2nix.insert(name, (src, options, origins));
+                        }
+                        other => return Err(bad(other)),
+                    }
+                }
+            }
+            out.files.insert(file, e);
+        }
+        Ok(out)
     }
 
     /// Render the manifest file.
@@ -163,7 +301,9 @@ fn render_entries(t: &mut String, e: &FileEntries, ind: &str) {
     if !e.hackage.is_empty() {
         let _ = writeln!(t, "{ind}hackage = {{");
         for (name, versions) in &e.hackage {
-            let origins: Vec<&str> = versions.values().flatten().map(String::as_str).collect();
+            let origins: std::collections::BTreeSet<&str> =
+                versions.values().flatten().map(String::as_str).collect();
+            let origins: Vec<&str> = origins.into_iter().collect();
             let value = if versions.len() == 1 {
                 nix_string(versions.keys().next().map(String::as_str).unwrap_or(""))
             } else {
@@ -253,6 +393,22 @@ pub fn nix_attr(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_reads_back_what_render_wrote() {
+        let mut m = Manifest::default();
+        let mut e = FileEntries::default();
+        e.add_hackage("aeson", "2.1.2.1", "a.nix:3".into());
+        e.add_hackage("aeson", "2.2.1.0", "a.nix:9".into());
+        e.add_hackage("3d", "1", "a.nix:4".into());
+        let _ = e.add_hackage_direct("x", "1.0", "abc", "a.nix:5".into());
+        let _ = e.add_cabal2nix("app", "../app", "--no-hpack", "a.nix:6".into());
+        m.files.insert("a.nix".into(), e);
+        let back = Manifest::parse(&m.render()).expect("parses");
+        // Origins of several versions of one package are rendered together.
+        assert_eq!(back.render(), m.render());
+        assert_eq!(back.files["a.nix"].semantic(), m.files["a.nix"].semantic());
+    }
 
     #[test]
     fn strings_and_attrs_are_quoted_only_when_needed() {

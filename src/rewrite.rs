@@ -23,7 +23,7 @@ use crate::detect::syntax::{
 use crate::detect::{Kind, Site};
 use crate::edit::{self, TextEdit};
 use crate::plan::{FileEntries, Manifest};
-use crate::scan::{FileError, Scan, ScanOptions, scan};
+use crate::scan::{FileError, Scan, ScanOptions, scan_in};
 use rnix::{SyntaxKind::*, SyntaxNode, TextSize};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -83,9 +83,59 @@ const BATCH_KINDS: &[Kind] = &[
     Kind::SourceOverrides,
 ];
 
-/// Plan the rewrite of the repository at `root`.
+/// Plan the rewrite of the whole repository at `root`.
 pub fn plan(root: &Path, manifest_file: &str) -> Plan {
-    let scanned: Scan = scan(&[root.to_path_buf()], &ScanOptions { keep_sources: true });
+    plan_files(root, None, manifest_file)
+}
+
+/// Plan the rewrite of `files` only (paths relative to `root`, as
+/// pre-commit passes them) — or of the whole repository when `None`. For a
+/// subset, the manifest keeps every other file's entries.
+pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -> Plan {
+    let manifest_old = std::fs::read_to_string(root.join(manifest_file)).ok();
+    let mut manifest_error = None;
+    let (scanned, mut manifest): (Scan, Manifest) = match files {
+        None => (
+            scan_in(
+                root,
+                &[root.to_path_buf()],
+                &ScanOptions { keep_sources: true },
+            ),
+            Manifest::default(),
+        ),
+        Some(files) => {
+            let paths: Vec<PathBuf> = files
+                .iter()
+                .map(|f| root.join(f))
+                .filter(|p| p.exists())
+                .collect();
+            let mut base = match manifest_old.as_deref().map(Manifest::parse) {
+                Some(Ok(m)) => m,
+                Some(Err(e)) => {
+                    manifest_error = Some(FileError {
+                        file: manifest_file.to_string(),
+                        line: None,
+                        column: None,
+                        message: format!(
+                            "{e}; re-run `ifd-batch rewrite --write` on the whole repository"
+                        ),
+                    });
+                    Manifest::default()
+                }
+                None => Manifest::default(),
+            };
+            for f in files {
+                base.files
+                    .remove(&crate::scan::relative_name(root, &root.join(f)));
+            }
+            let scanned = if paths.is_empty() {
+                Scan::default()
+            } else {
+                scan_in(root, &paths, &ScanOptions { keep_sources: true })
+            };
+            (scanned, base)
+        }
+    };
     let mut by_file: BTreeMap<&str, Vec<&Site>> = BTreeMap::new();
     let mut sites = Vec::new();
     for s in &scanned.sites {
@@ -101,9 +151,9 @@ pub fn plan(root: &Path, manifest_file: &str) -> Plan {
             ));
         }
     }
-    let mut manifest = Manifest::default();
     let mut changes = Vec::new();
     let mut errors = scanned.errors.clone();
+    errors.extend(manifest_error);
     for (file, file_sites) in by_file {
         let Some(text) = scanned.sources.get(file) else {
             continue;
@@ -140,7 +190,6 @@ pub fn plan(root: &Path, manifest_file: &str) -> Plan {
     sites.sort_by(|a, b| {
         (a.file.as_str(), a.line, a.column).cmp(&(b.file.as_str(), b.line, b.column))
     });
-    let manifest_old = std::fs::read_to_string(root.join(manifest_file)).ok();
     let manifest_new = (manifest.count() > 0).then(|| manifest.render());
     if let Some(m) = &manifest_new
         && let Some(e) = reparse_error(m, manifest_file)

@@ -1,0 +1,199 @@
+//! `ifd-batch check`: the pre-commit hook. Checks only the files it is
+//! given (the staged ones) and the manifest; `--fix` rewrites them.
+
+use crate::plan::Manifest;
+use crate::rewrite::{self, Plan};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Arguments of `ifd-batch check`.
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Files to check (relative to --root), e.g. the staged ones.
+    pub files: Vec<PathBuf>,
+    /// Check the whole repository instead of FILES.
+    #[arg(long)]
+    pub all: bool,
+    /// Route the sites through the batch and update the manifest.
+    #[arg(long)]
+    pub fix: bool,
+    /// Repository root.
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// The generated manifest, relative to --root.
+    #[arg(long, default_value = "nix/ifd-batch.nix")]
+    pub manifest: String,
+}
+
+/// One problem, as `file:line:col: kind: message`.
+pub struct Finding {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub kind: String,
+    pub message: String,
+}
+
+/// What is wrong with the checked files and the manifest.
+pub fn findings(plan: &Plan, checked: Option<&[String]>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for s in plan.sites.iter().filter(|s| s.action == "edited") {
+        out.push(Finding {
+            file: s.file.clone(),
+            line: s.line,
+            column: s.column,
+            kind: s.kind.to_string(),
+            message: format!("`{}` is not routed through the batch", s.call),
+        });
+    }
+    for e in &plan.errors {
+        out.push(Finding {
+            file: e.file.clone(),
+            line: e.line.unwrap_or(1),
+            column: e.column.unwrap_or(1),
+            kind: "error".into(),
+            message: e.message.clone(),
+        });
+    }
+    let old = plan
+        .manifest_old
+        .as_deref()
+        .map(Manifest::parse)
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let files: Vec<&String> = plan.manifest.files.keys().chain(old.files.keys()).collect();
+    for file in files {
+        if checked.is_some_and(|c| !c.contains(file)) {
+            continue;
+        }
+        let new_entries = plan
+            .manifest
+            .files
+            .get(file)
+            .map(|e| e.semantic())
+            .unwrap_or_default();
+        let old_entries = old
+            .files
+            .get(file)
+            .map(|e| e.semantic())
+            .unwrap_or_default();
+        if new_entries == old_entries {
+            continue;
+        }
+        let describe = |e: &(
+            Vec<(String, String)>,
+            Vec<(String, String, String)>,
+            Vec<(String, String, String)>,
+        )| {
+            let mut v: Vec<String> =
+                e.0.iter()
+                    .map(|(n, ver)| format!("hackage {n} {ver}"))
+                    .collect();
+            v.extend(
+                e.1.iter()
+                    .map(|(n, ver, _)| format!("hackageDirect {n} {ver}")),
+            );
+            v.extend(e.2.iter().map(|(n, src, _)| format!("cabal2nix {n} {src}")));
+            v
+        };
+        let (new_d, old_d) = (describe(&new_entries), describe(&old_entries));
+        let missing: Vec<&String> = new_d.iter().filter(|x| !old_d.contains(x)).collect();
+        let extra: Vec<&String> = old_d.iter().filter(|x| !new_d.contains(x)).collect();
+        let mut parts = Vec::new();
+        if !missing.is_empty() {
+            parts.push(format!("missing {}", join(&missing)));
+        }
+        if !extra.is_empty() {
+            parts.push(format!("extra {}", join(&extra)));
+        }
+        if parts.is_empty() {
+            parts.push("changed entries".into());
+        }
+        out.push(Finding {
+            file: plan.manifest_file.clone(),
+            line: 1,
+            column: 1,
+            kind: "manifest".into(),
+            message: format!("stale for {file}: {}", parts.join("; ")),
+        });
+    }
+    out.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
+    out
+}
+
+fn join(v: &[&String]) -> String {
+    v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Run `ifd-batch check`; returns the exit code.
+pub fn run(args: CheckArgs) -> i32 {
+    if !args.root.is_dir() {
+        eprintln!("error: {} is not a directory", args.root.display());
+        return 2;
+    }
+    // The manifest is passed along with the staged files; it is checked
+    // through its entries, not scanned.
+    let manifest_path = args.root.join(&args.manifest);
+    let files: Vec<PathBuf> = args
+        .files
+        .iter()
+        .filter(|f| {
+            args.root.join(f) != manifest_path
+                && !matches!((args.root.join(f).canonicalize(), manifest_path.canonicalize()), (Ok(a), Ok(b)) if a == b)
+        })
+        .cloned()
+        .collect();
+    if files.is_empty() && !args.all {
+        return 0;
+    }
+    let plan = if args.all {
+        rewrite::plan(&args.root, &args.manifest)
+    } else {
+        rewrite::plan_files(&args.root, Some(&files), &args.manifest)
+    };
+    let checked: Option<Vec<String>> = (!args.all).then(|| {
+        files
+            .iter()
+            .map(|f| crate::scan::relative_name(&args.root, &args.root.join(f)))
+            .collect()
+    });
+    let found = findings(&plan, checked.as_deref());
+    if found.is_empty() {
+        return 0;
+    }
+    if args.fix && plan.errors.is_empty() {
+        return match rewrite::write(&plan) {
+            Ok(n) => {
+                eprintln!(
+                    "ifd-batch: routed {} site(s) through the batch; updated {n} file(s)",
+                    plan.sites.iter().filter(|s| s.action == "edited").count()
+                );
+                0
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                1
+            }
+        };
+    }
+    let mut text = String::new();
+    for f in &found {
+        text.push_str(&format!(
+            "{}:{}:{}: {}: {}\n",
+            f.file, f.line, f.column, f.kind, f.message
+        ));
+    }
+    if std::io::stdout().is_terminal() {
+        text.push_str(&format!(
+            "\n{} problem{}: run `ifd-batch check --fix {}` to route the sites through one batch and update {}\n",
+            found.len(),
+            if found.len() == 1 { "" } else { "s" },
+            if args.all { "--all".to_string() } else { files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" ") },
+            args.manifest
+        ));
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    1
+}
