@@ -80,23 +80,7 @@ pub fn findings(plan: &Plan, checked: Option<&[String]>) -> Vec<Finding> {
         if new_entries == old_entries {
             continue;
         }
-        let describe = |e: &(
-            Vec<(String, String)>,
-            Vec<(String, String, String)>,
-            Vec<(String, String, String)>,
-        )| {
-            let mut v: Vec<String> =
-                e.0.iter()
-                    .map(|(n, ver)| format!("hackage {n} {ver}"))
-                    .collect();
-            v.extend(
-                e.1.iter()
-                    .map(|(n, ver, _)| format!("hackageDirect {n} {ver}")),
-            );
-            v.extend(e.2.iter().map(|(n, src, _)| format!("cabal2nix {n} {src}")));
-            v
-        };
-        let (new_d, old_d) = (describe(&new_entries), describe(&old_entries));
+        let (new_d, old_d) = (new_entries, old_entries);
         let missing: Vec<&String> = new_d.iter().filter(|x| !old_d.contains(x)).collect();
         let extra: Vec<&String> = old_d.iter().filter(|x| !new_d.contains(x)).collect();
         let mut parts = Vec::new();

@@ -31,28 +31,30 @@ impl FileEntries {
         self.hackage.is_empty() && self.hackage_direct.is_empty() && self.cabal2nix.is_empty()
     }
 
-    /// The entries without their origins, for staleness checks.
-    pub fn semantic(
-        &self,
-    ) -> (
-        Vec<(String, String)>,
-        Vec<(String, String, String)>,
-        Vec<(String, String, String)>,
-    ) {
-        (
-            self.hackage
-                .iter()
-                .flat_map(|(n, vs)| vs.keys().map(move |v| (n.clone(), v.clone())))
-                .collect(),
+    /// The entries without their origins, one line each
+    /// (`hackage aeson 2.1.2.1`), for staleness checks.
+    pub fn semantic(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .hackage
+            .iter()
+            .flat_map(|(n, vs)| vs.keys().map(move |ver| format!("hackage {n} {ver}")))
+            .collect();
+        v.extend(
             self.hackage_direct
                 .iter()
-                .map(|(n, (v, h, _))| (n.clone(), v.clone(), h.clone()))
-                .collect(),
-            self.cabal2nix
-                .iter()
-                .map(|(n, (s, o, _))| (n.clone(), s.clone(), o.clone()))
-                .collect(),
-        )
+                .map(|(n, (ver, sha, _))| format!("hackageDirect {n} {ver} {sha}")),
+        );
+        v.extend(self.cabal2nix.iter().map(|(n, (src, opts, _))| {
+            format!(
+                "cabal2nix {n} {src}{}",
+                if opts.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {opts}")
+                }
+            )
+        }));
+        v
     }
 
     pub fn count(&self) -> usize {
