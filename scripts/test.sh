@@ -12,6 +12,11 @@ apt_install() {
 }
 
 command -v nix-instantiate >/dev/null 2>&1 || apt_install nix-bin
+command -v git >/dev/null 2>&1 || apt_install git
+# The real pre-commit framework, for the hook test.
+command -v pre-commit >/dev/null 2>&1 || python3 -m pip install -q pre-commit
+command -v pre-commit >/dev/null 2>&1 ||
+  export PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
 
 # Nix as the tests run it: no binary cache (there is no network), no sandbox,
 # no build users (we run as root or as the store owner).
