@@ -282,10 +282,10 @@ pub struct Rng(u64);
 impl Rng {
     pub fn new(seed: u64, stream: u64) -> Rng {
         let mut r = Rng(seed ^ stream.wrapping_mul(0xD6E8_FEB8_6659_FD93));
-        r.next();
+        r.next_u64();
         r
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -293,7 +293,7 @@ impl Rng {
         z ^ (z >> 31)
     }
     fn below(&mut self, n: usize) -> usize {
-        ((self.next() >> 11) % n as u64) as usize
+        ((self.next_u64() >> 11) % n as u64) as usize
     }
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
         xs[self.below(xs.len())]
@@ -301,7 +301,7 @@ impl Rng {
     fn hex(&mut self, n: usize) -> String {
         let mut s = String::with_capacity(n);
         while s.len() < n {
-            let _ = write!(s, "{:016x}", self.next());
+            let _ = write!(s, "{:016x}", self.next_u64());
         }
         s.truncate(n);
         s
@@ -339,8 +339,11 @@ impl Default for Spec {
     }
 }
 
+/// The versions of one package: `version -> (cabal, json)`.
+pub type Versions = BTreeMap<String, (String, String)>;
+
 /// The index: `name -> version -> (cabal, json)`, ordered by name/version.
-pub type Index = BTreeMap<String, BTreeMap<String, (String, String)>>;
+pub type Index = BTreeMap<String, Versions>;
 
 fn capitalise(s: &str) -> String {
     let mut out = String::new();
@@ -463,7 +466,7 @@ fn version(r: &mut Rng, i: usize) -> String {
 /// Generates the index described by `spec`.
 pub fn generate(spec: &Spec) -> Index {
     use rayon::prelude::*;
-    let generated: Vec<(String, usize, BTreeMap<String, (String, String)>)> = (0..spec.packages)
+    let generated: Vec<(String, usize, Versions)> = (0..spec.packages)
         .into_par_iter()
         .map(|p| {
             let mut r = Rng::new(spec.seed, p as u64);
@@ -575,10 +578,14 @@ fn pad(out: &mut Vec<u8>, len: usize) {
 }
 
 /// The uncompressed tar stream of one package (its directories and files).
-fn package_tar(top: &str, name: &str, versions: &BTreeMap<String, (String, String)>) -> Vec<u8> {
+fn package_tar(top: &str, name: &str, versions: &Versions) -> Vec<u8> {
     let mut out = Vec::new();
     push_member(&mut out, &format!("{top}/{name}/"), None);
-    for (v, (cabal, json)) in versions {
+    // Git (and so a GitHub archive) orders a tree by name, a directory's name
+    // counting as `name/`: `0.1.0/` comes before `0.1/`.
+    let mut vs: Vec<(&String, &(String, String))> = versions.iter().collect();
+    vs.sort_by_key(|(v, _)| format!("{v}/"));
+    for (v, (cabal, json)) in vs {
         push_member(&mut out, &format!("{top}/{name}/{v}/"), None);
         push_member(
             &mut out,
@@ -614,7 +621,8 @@ pub struct Stats {
 pub fn write_archive(index: &Index, seed: u64, out: &Path) -> std::io::Result<Stats> {
     use rayon::prelude::*;
     let top = top_dir(seed);
-    let names: Vec<(&String, &BTreeMap<String, (String, String)>)> = index.iter().collect();
+    let mut names: Vec<(&String, &Versions)> = index.iter().collect();
+    names.sort_by_key(|(n, _)| format!("{n}/"));
     // Chunks of packages, each tarred and gzipped on its own thread.
     let chunks: Vec<_> = names.chunks(256).collect();
     let parts: Vec<(Vec<u8>, u64)> = chunks

@@ -1,0 +1,4 @@
+module App (run) where
+
+run :: IO ()
+run = putStrLn "example"
