@@ -1,0 +1,35 @@
+# The ifd-batch package, for the flake and overlays.default.
+{ lib, rustPlatform }:
+let
+  root = ../.;
+in
+rustPlatform.buildRustPackage {
+  pname = "ifd-batch";
+  version = (lib.importTOML ../Cargo.toml).package.version;
+
+  # Only what the build and its tests read: no target/, no bench output.
+  src = lib.fileset.toSource {
+    inherit root;
+    fileset = lib.fileset.unions [
+      ../Cargo.toml
+      ../Cargo.lock
+      ../src
+      ../nixlib
+      ../examples
+      ../tests
+      ../fixtures
+      ../.pre-commit-hooks.yaml
+    ];
+  };
+  cargoLock.lockFile = ../Cargo.lock;
+
+  # The tests that need neither Nix nor pre-commit inside the build sandbox;
+  # the rest run in CI (scripts/test.sh) against a real Nix.
+  cargoTestFlags = [ "--lib" "--test" "detect" "--test" "cli_scan" "--test" "rewrite_cases" "--test" "fuzz" ];
+
+  meta = {
+    description = "Find Nix import-from-derivation sites and batch them behind one barrier";
+    mainProgram = "ifd-batch";
+    license = lib.licenses.mit;
+  };
+}
