@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Evaluation wall time of N callHackage sites, nixpkgs-style vs nixlib's batch,
+# on a realistic synthetic all-cabal-hashes (≈ 175,000 versions, ≈ 100 MB gz).
+#
+#   benches/nixlib-eval.sh [--sizes "10 50 200"] [--max-old N]
+#
+# - The index is generated once into bench-work/index/ (gitignored) with
+#   `cargo run --release --example synth-index -- --realistic`.
+# - For each N, an overlay with N `callHackage` sites (N distinct packages
+#   spread over the index) is instantiated with `nix-instantiate -j auto`,
+#   through the batch then nixpkgs-style, side by side. Each N uses a fresh
+#   `salt` in the test world, so every derivation is new and all the work
+#   (tar passes, cabal2nix runs) really happens in both styles; the two
+#   styles share no IFD derivation, and must give the same drvPaths.
+# - nixpkgs-style runs with N > --max-old (default: no limit) are skipped and
+#   reported as such.
+# - Finally: the batch's one-pass extraction of the 2×max(N) members, timed
+#   as a plain `tar` command (what the extraction derivation runs), against
+#   one `gzip -dc` of the archive.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sizes="10 50 200"
+max_old=1000000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sizes) sizes=$2; shift 2 ;;
+    --max-old) max_old=$2; shift 2 ;;
+    *) echo "usage: $0 [--sizes \"10 50 200\"] [--max-old N]" >&2; exit 2 ;;
+  esac
+done
+
+export NIX_CONFIG=${NIX_CONFIG:-$'substituters =\nsandbox = false\nbuild-users-group =\nexperimental-features = nix-command'}
+work=bench-work/nixlib
+index=bench-work/index/all-cabal-hashes.tar.gz
+mkdir -p "$work" bench-work/index
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+if [ ! -f "$index" ]; then
+  echo "generating the realistic index (once) ..." >&2
+  cargo run --quiet --release --example synth-index -- --out "$index" --realistic
+fi
+if [ ! -f bench-work/index/cabals.txt ] || [ bench-work/index/cabals.txt -ot "$index" ]; then
+  tar -tzf "$index" | grep '\.cabal$' > bench-work/index/cabals.txt
+fi
+
+max_n=0
+for n in $sizes; do [ "$n" -gt "$max_n" ] && max_n=$n; done
+
+# N distinct packages, one version each, spread evenly over the index.
+pick() {
+  awk -F/ '!seen[$2]++ { print $2 " " $3 }' bench-work/index/cabals.txt \
+    | awk -v n="$1" '{ a[NR] = $0 } END { step = int(NR / n); for (i = 0; i < n; i++) print a[1 + i * step] }'
+}
+
+# An overlay with N callHackage sites; style selects the functions.
+overlay() {
+  local n=$1 f="$work/overlay-$1.nix"
+  {
+    echo "{ pkgs, style, nixlib ? import ../../nixlib }:"
+    echo "let"
+    echo "  manifest = { hackage = {"
+    pick "$n" | while read -r name version; do echo "    \"$name\" = \"$version\";"; done
+    echo "  }; };"
+    echo "  hp = pkgs.haskellPackages.override { overrides = self: super:"
+    echo "    let c = if style == \"batch\" then nixlib.batch { hself = self; inherit manifest; } else self; in"
+    echo "    builtins.mapAttrs (name: version: c.callHackage name version { }) manifest.hackage; };"
+    echo "in builtins.mapAttrs (name: _: hp.\${name}) manifest.hackage"
+  } > "$f"
+  echo "$f"
+}
+
+run() { # style n salt -> seconds
+  local style=$1 n=$2 salt=$3 f t0 t1
+  f=$(overlay "$n")
+  t0=$(now)
+  nix-instantiate --read-write-mode -j auto "$f" \
+    --arg pkgs "import ./fixtures/mini-nixpkgs { all-cabal-hashes = ./$index; salt = \"$salt\"; }" \
+    --argstr style "$style" > "$work/out-$style-$n.txt" 2> "$work/log-$style-$n.txt"
+  t1=$(now)
+  echo "$(secs "$t0" "$t1")"
+}
+
+# Copy the index into the store once, outside the measurements.
+nix-instantiate --eval --read-write-mode -E "builtins.seq (builtins.path { path = ./$index; name = \"all-cabal-hashes.tar.gz\"; }) null" > /dev/null
+
+echo "# nixlib-eval: $(nproc) cores, $(nix-instantiate --version), index $(du -m "$index" | cut -f1) MB gz, $(wc -l < bench-work/index/cabals.txt) versions"
+printf '%6s  %14s  %10s  %8s  %s\n' N "nixpkgs-style" batch speedup "same drvs"
+declare -A batch_t
+for n in $sizes; do
+  # One fresh salt per N, shared by both styles so their drvPaths can be
+  # compared: the styles' IFD derivations differ (per-package components vs
+  # one extraction; generators read different paths), so neither reuses the
+  # other's builds. The batch runs first.
+  salt="bench-$n-$(date +%s%N)"
+  b=$(run batch "$n" "$salt")
+  batch_t[$n]=$b
+  if [ "$n" -le "$max_old" ]; then
+    o=$(run nixpkgs "$n" "$salt")
+    ratio=$(awk -v a="$o" -v b="$b" 'BEGIN { printf "%.1fx", a / b }')
+    if cmp -s <(sort "$work/out-batch-$n.txt") <(sort "$work/out-nixpkgs-$n.txt"); then same=yes; else same=NO; fi
+  else
+    o="(skipped)"; ratio="-"; same="-"
+  fi
+  printf '%6s  %13ss  %9ss  %8s  %s\n' "$n" "$o" "$b" "$ratio" "$same"
+done
+first=${sizes%% *}; last=${sizes##* }
+echo "batch t($last)/t($first) = $(awk -v a="${batch_t[$first]}" -v b="${batch_t[$last]}" 'BEGIN { printf "%.2f", b / a }')"
+
+# One pass for 2×max_n members vs one decompression.
+top=$(head -n 1 bench-work/index/cabals.txt | cut -d/ -f1)
+pick "$max_n" | awk -v t="$top" '{ print t "/" $1 "/" $2 "/" $1 ".cabal"; print t "/" $1 "/" $2 "/" $1 ".json" }' > "$work/members.txt"
+rm -rf "$work/extract" && mkdir -p "$work/extract"
+t0=$(now); gzip -dc "$index" > /dev/null; t1=$(now); g=$(secs "$t0" "$t1")
+t0=$(now); tar -xzf "$index" -C "$work/extract" --strip-components=1 --files-from="$work/members.txt"; t1=$(now); x=$(secs "$t0" "$t1")
+t0=$(now); tar --wildcards -xzf "$index" -C "$work/extract" "*/$(sed -n 1p "$work/members.txt" | cut -d/ -f2-)"; t1=$(now); w=$(secs "$t0" "$t1")
+echo "gzip -dc of the archive: ${g}s; one-pass exact-name extraction of $(wc -l < "$work/members.txt") members: ${x}s; one --wildcards pass for 1 member: ${w}s"
