@@ -1,0 +1,137 @@
+//! `ifd-batch rewrite` end to end with real Nix in the test world: rewrite
+//! the bundled example, `--verify` proves every drvPath unchanged, and the
+//! IFD barriers during evaluation drop from one per site to one.
+
+#[path = "support/nix.rs"]
+mod nix;
+
+use nix::{Nix, fresh_salt};
+use std::path::Path;
+use std::process::Command;
+
+/// Copy `rel` (a directory of this repository) into `to`, same layout.
+fn copy_dir(rel: &str, to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    let mut stack = vec![from.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
+            let p = e.path();
+            let dest = to.join(rel).join(p.strip_prefix(&from).expect("prefix"));
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+                std::fs::copy(&p, &dest).expect("copy");
+            }
+        }
+    }
+}
+
+/// A scratch repository with the example and the world it imports.
+fn scratch() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_dir("examples/haskell-overlay", tmp.path());
+    copy_dir("fixtures/mini-nixpkgs", tmp.path());
+    let git = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(tmp.path())
+        .output();
+    assert!(git.is_ok_and(|o| o.status.success()), "git init");
+    tmp
+}
+
+fn ifd_batch(args: &[&str], dir: &Path) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ifd-batch"))
+        .args(args)
+        .current_dir(dir)
+        .env(
+            "NIX_CONFIG",
+            std::env::var("NIX_CONFIG").unwrap_or_else(|_| nix::NIX_CONFIG.to_string()),
+        )
+        .output()
+        .expect("run ifd-batch");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// IFD barriers while evaluating every site of the example at `repo`.
+fn barriers(nix: &Nix, repo: &Path, tag: &str) -> Vec<Vec<String>> {
+    let world = repo.join("../../fixtures/mini-nixpkgs");
+    let expr = format!(
+        "builtins.mapAttrs (n: d: d.drvPath) (import {} {{ pkgs = import {} {{ salt = {}; }}; }}).sites",
+        Nix::str(&repo.join("default.nix").display().to_string()),
+        Nix::str(&world.display().to_string()),
+        Nix::str(&fresh_salt(tag)),
+    );
+    let logged = nix
+        .eval_json_logged(&expr)
+        .expect_ok("evaluating the example");
+    logged.barriers()
+}
+
+#[test]
+fn rewrite_verify_and_one_barrier() {
+    let Some(nix) = Nix::get() else { return };
+    let tmp = scratch();
+    let repo = tmp.path().join("examples/haskell-overlay");
+
+    let before = barriers(&nix, &repo, "before");
+    let (code, out) = ifd_batch(
+        &["rewrite", ".", "--write", "--verify", "default.nix:sites"],
+        &repo,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("17 of 17 derivations identical"), "{out}");
+    assert!(out.contains("13 sites edited in 1 file"), "{out}");
+    assert!(out.contains("wrote 2 files"), "{out}");
+    let overlay = std::fs::read_to_string(repo.join("overlay.nix")).expect("overlay");
+    assert!(
+        overlay.contains("ifdBatch.callHackage \"aeson\" \"2.2.1.0\" { }"),
+        "{overlay}"
+    );
+    assert!(repo.join("nix/ifd-batch.nix").is_file());
+
+    let after = barriers(&nix, &repo, "after");
+    // One barrier per site before (17 packages, the mapAttrs pins included);
+    // one after, where Nix builds the whole batch in parallel.
+    assert_eq!(before.len(), 17, "barriers before: {before:#?}");
+    assert_eq!(after.len(), 1, "barriers after: {after:#?}");
+    assert!(
+        after[0].len() >= 17,
+        "the one barrier builds every generator: {after:#?}"
+    );
+
+    // A second rewrite changes nothing.
+    let (code, out) = ifd_batch(&["rewrite", "."], &repo);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("nothing to change"), "{out}");
+}
+
+#[test]
+fn verify_refuses_to_write_when_a_drvpath_changes() {
+    let Some(_nix) = Nix::get() else { return };
+    let tmp = scratch();
+    let repo = tmp.path().join("examples/haskell-overlay");
+    // A derivation that depends on the overlay's text: any rewrite changes it.
+    std::fs::write(
+        repo.join("text.nix"),
+        "{ pkgs ? import ../../fixtures/mini-nixpkgs { } }: { t = derivation { name = \"t\"; system = builtins.currentSystem; builder = \"/bin/sh\"; args = [ \"-c\" \"echo > $out\" ]; text = builtins.readFile ./overlay.nix; }; }\n",
+    )
+    .expect("write");
+    let original = std::fs::read_to_string(repo.join("overlay.nix")).expect("read");
+    let (code, out) = ifd_batch(&["rewrite", ".", "--write", "--verify", "text.nix"], &repo);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("DIFFERENT"), "{out}");
+    assert!(out.contains("nothing written"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(repo.join("overlay.nix")).expect("read"),
+        original
+    );
+    assert!(!repo.join("nix/ifd-batch.nix").exists());
+}
