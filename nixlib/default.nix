@@ -51,7 +51,9 @@ let
   tarExtract = ''
     mkdir -p "$out"
     : > missing
-    if [ -d "$index" ]; then
+    if ! grep -q . "$membersPath"; then
+      : # nothing to extract (an empty --files-from would extract everything)
+    elif [ -d "$index" ]; then
       while IFS= read -r m; do
         [ -n "$m" ] || continue
         if [ -f "$index/$m" ]; then

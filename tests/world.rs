@@ -429,3 +429,18 @@ fn cabal2nix_standin_output() {
     assert!(out.contains("  license = lib.licenses.bsd3;"));
     assert!(out.contains("  src = /"), "{out}");
 }
+
+/// A manifest without Hackage entries extracts nothing (an empty
+/// `--files-from` list would make tar extract the whole index).
+#[test]
+fn extraction_without_hackage_entries_is_empty() {
+    let Some(nix) = Nix::get() else { return };
+    let salt = Nix::str(&fresh_salt("empty"));
+    let extracted = nix.build(&format!(
+        "((import ./nixlib).batch {{ hself = (import {WORLD} {{ salt = {salt}; }}).haskellPackages; \
+           manifest = {{ cabal2nix.local-pkg.src = {WORLD}/sources/local-pkg; }}; }}).extracted"
+    ));
+    let mut files = Vec::new();
+    walk(Path::new(&extracted), &mut files);
+    assert_eq!(files, vec![Path::new(&extracted).join("MISSING")]);
+}
