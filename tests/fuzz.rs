@@ -3,6 +3,14 @@
 use ifd_batch::scan::parse_and_detect;
 use proptest::prelude::*;
 
+const REWRITE_SEEDS: &[&str] = &[
+    include_str!("../examples/haskell-overlay/overlay.nix"),
+    include_str!("cases/hackage-forms/in/overlay.nix"),
+    include_str!("cases/other-kinds/in/haskell/overlay.nix"),
+    include_str!("cases/with-form/in/overlay.nix"),
+    include_str!("../fixtures/scan/repo/haskell/overlay.nix"),
+];
+
 const SEEDS: &[&str] = &[
     include_str!("../fixtures/scan/repo/haskell/overlay.nix"),
     include_str!("../fixtures/scan/repo/pkgs/generated.nix"),
@@ -94,6 +102,36 @@ proptest! {
 
 /// rnix stops at 512 levels; the scanner's worker threads get the stack that
 /// depth needs (see `scan::WORKER_STACK`), so do the same here.
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
+
+    /// Random edits of fixture overlays: the rewrite never panics, every
+    /// file it would change reparses, and a file that does not parse is
+    /// never changed.
+    #[test]
+    fn rewrite_of_mutated_overlays_reparses_or_leaves_the_file_alone(
+        seed in 0..REWRITE_SEEDS.len(),
+        edits in proptest::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 0..8),
+    ) {
+        let text = mutate(REWRITE_SEEDS[seed], &edits);
+        let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        std::fs::write(dir.path().join("overlay.nix"), &text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let plan = ifd_batch::rewrite::plan(dir.path(), "nix/ifd-batch.nix");
+        let parses = rnix::Root::parse(&text).errors().is_empty();
+        for change in &plan.changes {
+            prop_assert!(parses, "a file that does not parse was changed");
+            prop_assert!(rnix::Root::parse(&change.new).errors().is_empty(), "rewritten file does not parse:\n{}", change.new);
+        }
+        if let Some(m) = &plan.manifest_new {
+            prop_assert!(rnix::Root::parse(m).errors().is_empty());
+        }
+        if !parses {
+            prop_assert!(plan.changes.is_empty());
+            prop_assert!(!plan.errors.is_empty());
+        }
+    }
+}
+
 #[test]
 fn deep_nesting_does_not_overflow() {
     let worker = std::thread::Builder::new()
