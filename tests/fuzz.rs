@@ -100,8 +100,6 @@ proptest! {
     }
 }
 
-/// rnix stops at 512 levels; the scanner's worker threads get the stack that
-/// depth needs (see `scan::WORKER_STACK`), so do the same here.
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
 
@@ -132,6 +130,8 @@ proptest! {
     }
 }
 
+/// rnix stops at 512 levels; the scanner's worker threads get the stack that
+/// depth needs (see `scan::WORKER_STACK`), so do the same here.
 #[test]
 fn deep_nesting_does_not_overflow() {
     let worker = std::thread::Builder::new()
