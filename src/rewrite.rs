@@ -299,11 +299,13 @@ fn plan_file(text: &str, file: &str, sites: &[&Site], manifest_file: &str) -> Fi
             .sum()
     };
     // Second pass: entries and callee edits.
+    let mut binding_edits: BTreeMap<usize, TextEdit> = BTreeMap::new();
     for (site, found) in located {
         let result = found.and_then(|(call, routed)| {
             let origin = format!("{}:{}", file, site.line + shift(site.byte_range[0]));
             add_entries(&mut out.entries, site, &call, file, manifest_file, origin)?;
             if routed {
+                stale_binding_edits(&call, file, &import_path, &mut binding_edits);
                 return Ok("routed");
             }
             let callee = Callee::of(&call.head).ok_or("callee is not a name")?;
@@ -323,7 +325,33 @@ fn plan_file(text: &str, file: &str, sites: &[&Site], manifest_file: &str) -> Fi
     if out.outcomes.iter().any(|o| o.action == "edited") {
         out.edits.extend(inserts);
     }
+    out.edits.extend(binding_edits.into_values());
     out
+}
+
+/// An existing `ifdBatch = import PATH "FILE" self;` binding whose manifest
+/// path or file key no longer match (the file or the manifest moved): fix
+/// them, so the batch finds this file's entries.
+fn stale_binding_edits(
+    call: &Call,
+    file: &str,
+    import_path: &str,
+    edits: &mut BTreeMap<usize, TextEdit>,
+) {
+    let Binding::Value(value) = resolve_name(&call.head, BATCH_NAME) else {
+        return;
+    };
+    let Some(binding) = Call::flatten(&unparen(&value)) else {
+        return;
+    };
+    let wanted = [import_path.to_string(), crate::plan::nix_string(file)];
+    for (arg, want) in binding.args.iter().zip(wanted) {
+        if arg.text() != want.as_str() {
+            let r = arg.text_range();
+            let range = usize::from(r.start())..usize::from(r.end());
+            edits.insert(range.start, TextEdit::replace(range, want));
+        }
+    }
 }
 
 /// The outermost application whose head starts at `start`.

@@ -157,7 +157,7 @@ fn golden_cases() {
         .collect();
     names.sort();
     assert!(
-        names.len() >= 8,
+        names.len() >= 9,
         "expected the golden cases, found {names:?}"
     );
     for case in &names {
