@@ -287,12 +287,17 @@ impl Manifest {
             render_entries(&mut t, e, "      ");
             t.push_str("    };\n");
         }
-        t.push_str("  };\nin\n");
+        t.push_str("  };\n\n");
+        t.push_str(UNION);
         t.push_str(
-            "file: hself:\n\
+            "in\n\
+             # `file` names the calling file (for readers and `ifd-batch check`); every\n\
+             # caller gets the union of all files' entries, so a package set needs one\n\
+             # batch, one IFD barrier, however many files its overlays span.\n\
+             file: hself:\n\
              nixlib.batch {\n  \
                inherit hself;\n  \
-               manifest = manifests.${file} or (throw \"ifd-batch: no batch for ${file} in ${toString ./.}/ifd-batch.nix; re-run `ifd-batch rewrite --write`\");\n\
+               manifest = union;\n\
              }\n",
         );
         t
@@ -353,6 +358,28 @@ fn render_entries(t: &mut String, e: &FileEntries, ind: &str) {
         let _ = writeln!(t, "{ind}}};");
     }
 }
+
+/// The union of every file's entries, in Nix: versions of one package from
+/// several files become a list; for `cabal2nix` / `hackageDirect` the
+/// alphabetically last file wins (another file's call with a different
+/// source then falls back to the package set, correct but its own IFD).
+const UNION: &str = r#"  toList = v: if builtins.isList v then v else [ v ];
+  mergeVersions = a: b:
+    let
+      l = toList a ++ builtins.filter (x: !builtins.elem x (toList a)) (toList b);
+    in
+    if builtins.length l == 1 then builtins.head l else l;
+  union = builtins.foldl'
+    (acc: m: {
+      hackage = acc.hackage // builtins.mapAttrs
+        (n: v: if acc.hackage ? ${n} then mergeVersions acc.hackage.${n} v else v)
+        (m.hackage or { });
+      hackageDirect = acc.hackageDirect // (m.hackageDirect or { });
+      cabal2nix = acc.cabal2nix // (m.cabal2nix or { });
+    })
+    { hackage = { }; hackageDirect = { }; cabal2nix = { }; }
+    (builtins.attrValues manifests);
+"#;
 
 /// A Nix string literal.
 pub fn nix_string(s: &str) -> String {

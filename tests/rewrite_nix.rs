@@ -27,10 +27,10 @@ fn copy_dir(rel: &str, to: &Path) {
     }
 }
 
-/// A scratch repository with the example and the world it imports.
-fn scratch() -> tempfile::TempDir {
+/// A scratch repository with `repo` and the world it imports.
+fn scratch(repo: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
-    copy_dir("examples/haskell-overlay", tmp.path());
+    copy_dir(repo, tmp.path());
     copy_dir("fixtures/mini-nixpkgs", tmp.path());
     let git = Command::new("git")
         .args(["init", "-q"])
@@ -60,11 +60,13 @@ fn ifd_batch(args: &[&str], dir: &Path) -> (i32, String) {
     )
 }
 
-/// IFD barriers while evaluating every site of the example at `repo`.
-fn barriers(nix: &Nix, repo: &Path, tag: &str) -> Vec<Vec<String>> {
-    let world = repo.join("../../fixtures/mini-nixpkgs");
+/// IFD barriers while evaluating every package of `select r` (a set of
+/// sets of packages; `r` is the repository's `default.nix`, which takes
+/// `pkgs`).
+fn barriers(nix: &Nix, repo: &Path, world: &Path, select: &str, tag: &str) -> Vec<Vec<String>> {
     let expr = format!(
-        "builtins.mapAttrs (n: d: d.drvPath) (import {} {{ pkgs = import {} {{ salt = {}; }}; }}).sites",
+        "let r = import {} {{ pkgs = import {} {{ salt = {}; }}; }}; in \
+         builtins.mapAttrs (_: s: builtins.mapAttrs (_: d: d.drvPath) s) ({select})",
         Nix::str(&repo.join("default.nix").display().to_string()),
         Nix::str(&world.display().to_string()),
         Nix::str(&fresh_salt(tag)),
@@ -75,48 +77,70 @@ fn barriers(nix: &Nix, repo: &Path, tag: &str) -> Vec<Vec<String>> {
     logged.barriers()
 }
 
-#[test]
-fn rewrite_verify_and_one_barrier() {
-    let Some(nix) = Nix::get() else { return };
-    let tmp = scratch();
-    let repo = tmp.path().join("examples/haskell-overlay");
-
-    let before = barriers(&nix, &repo, "before");
-    let (code, out) = ifd_batch(
-        &["rewrite", ".", "--write", "--verify", "default.nix:sites"],
-        &repo,
-    );
+/// Rewrite `repo` (copied, with the world), verify, and count barriers.
+fn rewrite_and_count(
+    repo_rel: &str,
+    select: &str,
+    verify: &str,
+) -> (Vec<Vec<String>>, Vec<Vec<String>>, String) {
+    let nix = Nix::get().expect("nix");
+    let tmp = scratch(repo_rel);
+    let repo = tmp.path().join(repo_rel);
+    let world = tmp.path().join("fixtures/mini-nixpkgs");
+    let before = barriers(&nix, &repo, &world, select, "before");
+    let (code, out) = ifd_batch(&["rewrite", ".", "--write", "--verify", verify], &repo);
     assert_eq!(code, 0, "{out}");
+    let after = barriers(&nix, &repo, &world, select, "after");
+    // A second rewrite changes nothing.
+    let (code, again) = ifd_batch(&["rewrite", "."], &repo);
+    assert_eq!(code, 0, "{again}");
+    assert!(again.contains("nothing to change"), "{again}");
+    (before, after, out)
+}
+
+#[test]
+fn rewrite_example_verify_and_one_barrier() {
+    if Nix::get().is_none() {
+        return;
+    }
+    let (before, after, out) = rewrite_and_count(
+        "examples/haskell-overlay",
+        "{ inherit (r) sites; }",
+        "default.nix:sites",
+    );
     assert!(out.contains("17 of 17 derivations identical"), "{out}");
     assert!(out.contains("13 sites edited in 1 file"), "{out}");
     assert!(out.contains("wrote 2 files"), "{out}");
-    let overlay = std::fs::read_to_string(repo.join("overlay.nix")).expect("overlay");
-    assert!(
-        overlay.contains("ifdBatch.callHackage \"aeson\" \"2.2.1.0\" { }"),
-        "{overlay}"
-    );
-    assert!(repo.join("nix/ifd-batch.nix").is_file());
-
-    let after = barriers(&nix, &repo, "after");
-    // One barrier per site before (17 packages, the mapAttrs pins included);
-    // one after, where Nix builds the whole batch in parallel.
+    // One barrier per site before (17 packages: `sites` and the set share
+    // them, the mapAttrs pins included); one after, where Nix builds the
+    // whole batch in parallel.
     assert_eq!(before.len(), 17, "barriers before: {before:#?}");
     assert_eq!(after.len(), 1, "barriers after: {after:#?}");
     assert!(
         after[0].len() >= 17,
         "the one barrier builds every generator: {after:#?}"
     );
+}
 
-    // A second rewrite changes nothing.
-    let (code, out) = ifd_batch(&["rewrite", "."], &repo);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("nothing to change"), "{out}");
+/// Two overlay files (`with self;`, packageSourceOverrides,
+/// callCabal2nixWithOptions) on two package sets with different compilers:
+/// one barrier per package set, whichever file asks first.
+#[test]
+fn rewrite_two_files_two_sets_one_barrier_per_set() {
+    if Nix::get().is_none() {
+        return;
+    }
+    let (before, after, out) = rewrite_and_count("fixtures/rewrite-repo", "r", "default.nix");
+    assert!(out.contains("12 of 12 derivations identical"), "{out}");
+    assert!(out.contains("4 sites edited in 2 files"), "{out}");
+    assert_eq!(before.len(), 12, "barriers before: {before:#?}");
+    assert_eq!(after.len(), 2, "barriers after: {after:#?}");
 }
 
 #[test]
 fn verify_refuses_to_write_when_a_drvpath_changes() {
     let Some(_nix) = Nix::get() else { return };
-    let tmp = scratch();
+    let tmp = scratch("examples/haskell-overlay");
     let repo = tmp.path().join("examples/haskell-overlay");
     // A derivation that depends on the overlay's text: any rewrite changes it.
     std::fs::write(

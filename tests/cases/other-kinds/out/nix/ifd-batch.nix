@@ -27,9 +27,29 @@ let
       };
     };
   };
+
+  toList = v: if builtins.isList v then v else [ v ];
+  mergeVersions = a: b:
+    let
+      l = toList a ++ builtins.filter (x: !builtins.elem x (toList a)) (toList b);
+    in
+    if builtins.length l == 1 then builtins.head l else l;
+  union = builtins.foldl'
+    (acc: m: {
+      hackage = acc.hackage // builtins.mapAttrs
+        (n: v: if acc.hackage ? ${n} then mergeVersions acc.hackage.${n} v else v)
+        (m.hackage or { });
+      hackageDirect = acc.hackageDirect // (m.hackageDirect or { });
+      cabal2nix = acc.cabal2nix // (m.cabal2nix or { });
+    })
+    { hackage = { }; hackageDirect = { }; cabal2nix = { }; }
+    (builtins.attrValues manifests);
 in
+# `file` names the calling file (for readers and `ifd-batch check`); every
+# caller gets the union of all files' entries, so a package set needs one
+# batch, one IFD barrier, however many files its overlays span.
 file: hself:
 nixlib.batch {
   inherit hself;
-  manifest = manifests.${file} or (throw "ifd-batch: no batch for ${file} in ${toString ./.}/ifd-batch.nix; re-run `ifd-batch rewrite --write`");
+  manifest = union;
 }
