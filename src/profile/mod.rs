@@ -1,16 +1,414 @@
-//! `ifd-batch profile`: measure where evaluation blocks on builds
-//! (placeholder; being implemented).
+//! `ifd-batch profile`: run Nix, measure where evaluation blocks on builds
+//! (import-from-derivation), attribute the builds to scanned sites, and
+//! estimate what batching would save.
+//!
+//! Nix runs with `--log-format internal-json -v` added; its stderr is read
+//! line by line and every line is stamped when read (Nix 2.8 writes no
+//! timestamps). Nix's messages are passed through in its usual text form,
+//! its stdout is passed through untouched (to stderr under `--format json`,
+//! whose document owns stdout), and its exit code is returned.
+
+mod attrib;
+mod events;
+mod model;
+mod report;
+
+use events::{Event, RES_BUILD_LOG_LINE};
+use model::Profiler;
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// Arguments of `ifd-batch profile`.
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    ifd-batch profile -- nix-instantiate default.nix -A foo\n  \
+    ifd-batch profile -- nix eval -f default.nix foo\n  \
+    ifd-batch profile --format json -- nix-build default.nix\n  \
+    ifd-batch profile default.nix -A foo      (runs nix-instantiate --read-write-mode)")]
 pub struct ProfileArgs {
-    /// The Nix command to run, after `--`.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    /// Report format: a table on stderr, or one JSON document on stdout
+    /// (Nix's own stdout then goes to stderr).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to FILE instead.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Files or directories to scan for attribution (default: the FILE's
+    /// directory, else the current directory). Repeatable.
+    #[arg(long = "scan", value_name = "PATH")]
+    pub scan: Vec<PathBuf>,
+    /// No live progress line.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// The Nix command to run (after `--`), or FILE [NIX-INSTANTIATE ARGS...].
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
     pub command: Vec<String>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Programs whose run ends with building the top-level result: their last
+/// realise is not import-from-derivation.
+fn is_build_command(cmd: &[String]) -> bool {
+    let prog = cmd
+        .first()
+        .map(|p| p.rsplit('/').next().unwrap_or(p))
+        .unwrap_or("");
+    match prog {
+        "nix-build" | "nix-shell" => true,
+        "nix" => matches!(
+            nix_subcommand(&cmd[1..]),
+            Some("build" | "develop" | "shell" | "run" | "profile")
+        ),
+        _ => false,
+    }
+}
+
+/// The subcommand of a new-style `nix` command line (its first operand).
+fn nix_subcommand(args: &[String]) -> Option<&str> {
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        match a {
+            "--option" | "--arg" | "--argstr" => i += 3,
+            "--log-format"
+            | "--store"
+            | "-I"
+            | "--include"
+            | "--max-jobs"
+            | "-j"
+            | "--cores"
+            | "--experimental-features"
+            | "--extra-experimental-features" => i += 2,
+            _ if a.starts_with('-') => i += 1,
+            _ => return Some(a),
+        }
+    }
+    None
+}
+
+/// Where Nix's stdout goes: ours, or our stderr (under `--format json`).
+fn nix_stdout(to_stderr: bool) -> Stdio {
+    #[cfg(unix)]
+    if to_stderr {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = std::io::stderr().as_fd().try_clone_to_owned() {
+            return Stdio::from(fd);
+        }
+    }
+    let _ = to_stderr;
+    Stdio::inherit()
+}
+
+/// The command to run and the scan roots.
+fn plan(args: &ProfileArgs) -> (Vec<String>, Vec<PathBuf>) {
+    let first = args.command.first().cloned().unwrap_or_default();
+    let looks_like_program =
+        !first.contains('/') && !first.ends_with(".nix") && !std::path::Path::new(&first).exists();
+    if looks_like_program || first.starts_with("nix") && !std::path::Path::new(&first).exists() {
+        let roots = if args.scan.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            args.scan.clone()
+        };
+        return (args.command.clone(), roots);
+    }
+    let mut cmd = vec![
+        "nix-instantiate".to_string(),
+        "--read-write-mode".to_string(),
+    ];
+    cmd.extend(args.command.iter().cloned());
+    let roots = if args.scan.is_empty() {
+        let p = PathBuf::from(&first);
+        if p.is_dir() {
+            vec![p]
+        } else {
+            vec![
+                p.parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from(".")),
+            ]
+        }
+    } else {
+        args.scan.clone()
+    };
+    (cmd, roots)
+}
+
+/// How Nix ended.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    /// Why the profile is partial (Nix missing, killed, failed).
+    pub error: Option<String>,
+    pub nix_version: Option<String>,
+    pub version_warning: Option<String>,
+}
+
+fn nix_version(program: &str) -> (Option<String>, Option<String>) {
+    let out = Command::new(program).arg("--version").output();
+    let text = match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        _ => return (None, Some(format!("could not read `{program} --version`"))),
+    };
+    match events::parse_version(text.trim()) {
+        Some((2, minor, v)) if minor >= 8 => (Some(v), None),
+        Some((_, _, v)) => (
+            Some(v.clone()),
+            Some(format!(
+                "Nix {v} is not a version this profiler knows (2.8 or later): the profile may be incomplete"
+            )),
+        ),
+        None => (
+            None,
+            Some(format!(
+                "unknown Nix version ({:?}): the profile may be incomplete",
+                text.trim()
+            )),
+        ),
+    }
+}
+
+/// Render a Nix message the way Nix would print it.
+fn passthrough(ev: &Event, out: &mut impl Write) {
+    let line = match ev {
+        Event::Plain(l) => Some(l.as_str()),
+        Event::Msg { level, msg } if *level <= 3 => Some(msg.as_str()),
+        Event::Start { level, text, .. } if *level <= 3 && !text.is_empty() => Some(text.as_str()),
+        Event::Result {
+            kind,
+            text: Some(t),
+            ..
+        } if *kind == RES_BUILD_LOG_LINE => Some(t.as_str()),
+        _ => None,
+    };
+    if let Some(l) = line {
+        let _ = writeln!(out, "{l}");
+    }
+}
+
 /// Run `ifd-batch profile`; returns the exit code.
-pub fn run(_args: ProfileArgs) -> i32 {
-    eprintln!("error: profile is not implemented yet");
-    2
+pub fn run(args: ProfileArgs) -> i32 {
+    let (cmd, roots) = plan(&args);
+    let Some(program) = cmd.first().cloned() else {
+        eprintln!("error: no Nix command given");
+        return 2;
+    };
+    let build_command = is_build_command(&cmd);
+    let progress = !args.no_progress
+        && args.format == Format::Human
+        && args.report.is_none()
+        && std::io::stderr().is_terminal();
+
+    // Scan in the background while Nix runs.
+    let scan_roots = roots.clone();
+    let scanner = std::thread::Builder::new()
+        .stack_size(crate::scan::WORKER_STACK)
+        .spawn(move || {
+            let s = crate::scan::scan(
+                &scan_roots,
+                &crate::scan::ScanOptions {
+                    keep_sources: false,
+                },
+            );
+            attrib::Index::new(&s.sites, &s.root)
+        });
+
+    let mut outcome = Outcome::default();
+    let (version, warning) = nix_version(&program);
+    outcome.nix_version = version;
+    outcome.version_warning = warning;
+
+    let mut full = vec![program.clone()];
+    full.extend(["--log-format", "internal-json", "-v"].map(String::from));
+    full.extend(cmd[1..].iter().cloned());
+
+    let t0 = Instant::now();
+    let mut profiler = Profiler::new(build_command);
+    let mut child = match Command::new(&program)
+        .args(&full[1..])
+        .stdin(Stdio::inherit())
+        .stdout(nix_stdout(
+            args.format == Format::Json && args.report.is_none(),
+        ))
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            let what = if e.kind() == std::io::ErrorKind::NotFound {
+                format!("cannot run `{program}`: not found (is Nix installed and on PATH?)")
+            } else {
+                format!("cannot run `{program}`: {e}")
+            };
+            eprintln!("ifd-batch profile: error: {what}");
+            outcome.error = Some(what);
+            outcome.exit_code = Some(127);
+            let idx = scanner.ok().and_then(|h| h.join().ok());
+            emit(&args, &cmd, &profiler, idx.as_ref(), &outcome, 0.0);
+            return 127;
+        }
+    };
+
+    let (tx, rx) = mpsc::channel::<(f64, String)>();
+    let reader = child.stderr.take().map(|stderr| {
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stderr);
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                match r.read_until(b'\n', &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        let t = t0.elapsed().as_secs_f64();
+                        let line = String::from_utf8_lossy(&buf);
+                        let line = line.trim_end_matches(['\n', '\r']).to_string();
+                        if tx.send((t, line)).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        })
+    });
+
+    let stderr = std::io::stderr();
+    let mut shown = false;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok((t, line)) => {
+                let ev = events::parse(&line);
+                profiler.feed(t, &ev);
+                let mut err = stderr.lock();
+                if shown {
+                    let _ = write!(err, "\r\x1b[K");
+                    shown = false;
+                }
+                passthrough(&ev, &mut err);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        if progress {
+            let mut err = stderr.lock();
+            let elapsed = t0.elapsed().as_secs_f64();
+            let line = match profiler.current() {
+                Some((round, build)) => format!(
+                    "ifd-batch: blocked in IFD round {round}: {} · {elapsed:.1}s",
+                    build.map(|b| b.name.as_str()).unwrap_or("(waiting)")
+                ),
+                None => format!(
+                    "ifd-batch: evaluating · {} rounds so far · {elapsed:.1}s",
+                    profiler.rounds().len()
+                ),
+            };
+            let _ = write!(err, "\r\x1b[K{line}");
+            let _ = err.flush();
+            shown = true;
+        }
+    }
+    if shown {
+        let _ = write!(stderr.lock(), "\r\x1b[K");
+    }
+    if let Some(r) = reader {
+        let _ = r.join();
+    }
+    let status = child.wait();
+    let wall = t0.elapsed().as_secs_f64();
+    profiler.finish(wall);
+
+    let code = match status {
+        Ok(st) => {
+            outcome.exit_code = st.code();
+            #[cfg(unix)]
+            {
+                use std::os::unix::process::ExitStatusExt;
+                outcome.signal = st.signal();
+            }
+            match (st.code(), outcome.signal) {
+                (Some(0), _) => 0,
+                (Some(c), _) => {
+                    outcome.error = Some(format!("{program} failed with exit code {c}"));
+                    c
+                }
+                (None, Some(sig)) => {
+                    outcome.error = Some(format!("{program} was killed by signal {sig}"));
+                    128 + sig
+                }
+                (None, None) => {
+                    outcome.error = Some(format!("{program} ended without an exit code"));
+                    1
+                }
+            }
+        }
+        Err(e) => {
+            outcome.error = Some(format!("waiting for {program}: {e}"));
+            1
+        }
+    };
+    let idx = scanner.ok().and_then(|h| h.join().ok());
+    emit(&args, &cmd, &profiler, idx.as_ref(), &outcome, wall);
+    code
+}
+
+fn emit(
+    args: &ProfileArgs,
+    cmd: &[String],
+    p: &Profiler,
+    idx: Option<&attrib::Index>,
+    outcome: &Outcome,
+    wall: f64,
+) {
+    let rep = report::Report::build(cmd, p, idx, outcome, wall);
+    let text = match args.format {
+        Format::Json => match serde_json::to_string_pretty(&rep) {
+            Ok(s) => s + "\n",
+            Err(e) => format!("{{\"error\": \"cannot serialise the report: {e}\"}}\n"),
+        },
+        Format::Human => rep.human(),
+    };
+    match &args.report {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                eprintln!("ifd-batch profile: cannot write {}: {e}", path.display());
+            }
+        }
+        None if args.format == Format::Json => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        }
+        None => {
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn build_commands() {
+        assert!(is_build_command(&s(&["nix-build", "x.nix"])));
+        assert!(is_build_command(&s(&[
+            "nix", "--option", "x", "build", "-f", "x"
+        ])));
+        assert!(!is_build_command(&s(&["nix", "eval", "-f", "x"])));
+        assert!(!is_build_command(&s(&[
+            "/usr/bin/nix-instantiate",
+            "x.nix"
+        ])));
+    }
 }
