@@ -46,7 +46,8 @@ let
   '';
 
   # GNU tar: ONE pass over the archive with exact member names (the top
-  # directory read from the first entry), never --wildcards. An unpacked
+  # directory read from the first entry; the `<name>/<version>/` directories,
+  # which hold exactly the two wanted files), never --wildcards. An unpacked
   # index is copied from instead. Missing members do not fail the pass.
   tarExtract = ''
     mkdir -p "$out"
@@ -66,7 +67,9 @@ let
       top=$(tar -tzf "$index" | head -n 1)
       top=''${top%%/*}
       [ -n "$top" ] || { echo "ifd-batch: $index: empty archive" >&2; exit 1; }
-      sed -e '/^$/d' -e "s|^|$top/|" "$membersPath" > wanted
+      # The members' version directories (exact names of directory members:
+      # half as many names for tar to match against every member).
+      sed -e '/^$/d' -e 's|/[^/]*$|/|' -e "s|^|$top/|" "$membersPath" | LC_ALL=C sort -u > wanted
       if ! tar -xzf "$index" -C "$out" --strip-components=1 --files-from=wanted 2> tar.err; then
         # Members absent from the index are expected; anything else is not.
         if grep -v -e 'Not found in archive' -e 'Exiting with failure status' tar.err | grep -q .; then
