@@ -103,12 +103,34 @@ pub fn drv_name(path: &str) -> String {
 /// disabled: `cannot build '/nix/store/….drv' during evaluation because the
 /// option 'allow-import-from-derivation' is disabled`.
 pub fn ifd_disabled(msg: &str) -> Option<String> {
+    let msg = strip_ansi(msg);
     if !msg.contains("allow-import-from-derivation") {
         return None;
     }
     let rest = &msg[msg.find("cannot build '")? + "cannot build '".len()..];
     let end = rest.find('\'')?;
     Some(rest[..end].to_string())
+}
+
+/// `text` without ANSI escape sequences (Nix colours its messages).
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for d in chars.by_ref() {
+                    if ('@'..='~').contains(&d) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `nix (Nix) 2.8.0` → `(2, 8)`.
@@ -168,6 +190,11 @@ mod tests {
             Some("delay-a".to_string())
         );
         assert_eq!(ifd_disabled("error: something else"), None);
+        let coloured = "\u{1b}[31;1merror:\u{1b}[0m cannot build '\u{1b}[35;1m/nix/store/bz5gklmlhgscwxq4iimnylj7mwg5nnk5-delay-a.drv\u{1b}[0m' during evaluation because the option 'allow-import-from-derivation' is disabled";
+        assert_eq!(
+            ifd_disabled(coloured).map(|p| drv_name(&p)),
+            Some("delay-a".to_string())
+        );
     }
 
     #[test]

@@ -57,11 +57,7 @@ pub enum Format {
 /// Programs whose run ends with building the top-level result: their last
 /// realise is not import-from-derivation.
 fn is_build_command(cmd: &[String]) -> bool {
-    let prog = cmd
-        .first()
-        .map(|p| p.rsplit('/').next().unwrap_or(p))
-        .unwrap_or("");
-    match prog {
+    match cmd.first().map(|p| program_name(p)).unwrap_or("") {
         "nix-build" | "nix-shell" => true,
         "nix" => matches!(
             nix_subcommand(&cmd[1..]),
@@ -69,6 +65,11 @@ fn is_build_command(cmd: &[String]) -> bool {
         ),
         _ => false,
     }
+}
+
+/// The file name of a program path.
+fn program_name(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
 }
 
 /// The subcommand of a new-style `nix` command line (its first operand).
@@ -107,39 +108,56 @@ fn nix_stdout(to_stderr: bool) -> Stdio {
     Stdio::inherit()
 }
 
-/// The command to run and the scan roots.
+/// A command-line word naming a Nix file or directory to evaluate.
+fn is_nix_path(word: &str) -> bool {
+    let p = std::path::Path::new(word);
+    !word.starts_with('-')
+        && (word.ends_with(".nix") || (p.is_dir() && p.join("default.nix").is_file()))
+}
+
+/// The directory to scan for a Nix file or directory.
+fn scan_root_of(word: &str) -> PathBuf {
+    let p = PathBuf::from(word);
+    if p.is_dir() {
+        return p;
+    }
+    p.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The command to run and the scan roots: `FILE ARGS...` runs
+/// `nix-instantiate --read-write-mode FILE ARGS...`; otherwise the words are
+/// the command. Without `--scan`, the directories of the Nix files named on
+/// the command line are scanned (else the current directory).
 fn plan(args: &ProfileArgs) -> (Vec<String>, Vec<PathBuf>) {
     let first = args.command.first().cloned().unwrap_or_default();
-    let looks_like_program =
-        !first.contains('/') && !first.ends_with(".nix") && !std::path::Path::new(&first).exists();
-    if looks_like_program || first.starts_with("nix") && !std::path::Path::new(&first).exists() {
-        let roots = if args.scan.is_empty() {
-            vec![PathBuf::from(".")]
-        } else {
-            args.scan.clone()
-        };
-        return (args.command.clone(), roots);
-    }
-    let mut cmd = vec![
-        "nix-instantiate".to_string(),
-        "--read-write-mode".to_string(),
-    ];
-    cmd.extend(args.command.iter().cloned());
-    let roots = if args.scan.is_empty() {
-        let p = PathBuf::from(&first);
-        if p.is_dir() {
-            vec![p]
-        } else {
-            vec![
-                p.parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| PathBuf::from(".")),
-            ]
-        }
+    let cmd = if is_nix_path(&first) {
+        let mut cmd = vec![
+            "nix-instantiate".to_string(),
+            "--read-write-mode".to_string(),
+        ];
+        cmd.extend(args.command.iter().cloned());
+        cmd
     } else {
-        args.scan.clone()
+        args.command.clone()
     };
+    if !args.scan.is_empty() {
+        return (cmd, args.scan.clone());
+    }
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for w in cmd.iter().skip(1) {
+        if is_nix_path(w) && std::path::Path::new(w).exists() {
+            let r = scan_root_of(w);
+            if !roots.contains(&r) {
+                roots.push(r);
+            }
+        }
+    }
+    if roots.is_empty() {
+        roots.push(PathBuf::from("."));
+    }
     (cmd, roots)
 }
 
@@ -158,7 +176,14 @@ fn nix_version(program: &str) -> (Option<String>, Option<String>) {
     let out = Command::new(program).arg("--version").output();
     let text = match out {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
-        _ => return (None, Some(format!("could not read `{program} --version`"))),
+        _ => {
+            return (
+                None,
+                Some(format!(
+                    "unknown Nix version (`{program} --version` failed): the profile may be incomplete"
+                )),
+            );
+        }
     };
     match events::parse_version(text.trim()) {
         Some((2, minor, v)) if minor >= 8 => (Some(v), None),
@@ -179,7 +204,7 @@ fn nix_version(program: &str) -> (Option<String>, Option<String>) {
 }
 
 /// Render a Nix message the way Nix would print it.
-fn passthrough(ev: &Event, out: &mut impl Write) {
+fn passthrough(ev: &Event, colour: bool, out: &mut impl Write) {
     let line = match ev {
         Event::Plain(l) => Some(l.as_str()),
         Event::Msg { level, msg } if *level <= 3 => Some(msg.as_str()),
@@ -192,7 +217,11 @@ fn passthrough(ev: &Event, out: &mut impl Write) {
         _ => None,
     };
     if let Some(l) = line {
-        let _ = writeln!(out, "{l}");
+        if colour {
+            let _ = writeln!(out, "{l}");
+        } else {
+            let _ = writeln!(out, "{}", events::strip_ansi(l));
+        }
     }
 }
 
@@ -228,8 +257,12 @@ pub fn run(args: ProfileArgs) -> i32 {
     outcome.nix_version = version;
     outcome.version_warning = warning;
 
+    // Nix programs get the structured log; anything else (a wrapper script)
+    // is run as given and must pass those flags on itself.
     let mut full = vec![program.clone()];
-    full.extend(["--log-format", "internal-json", "-v"].map(String::from));
+    if program_name(&program).starts_with("nix") {
+        full.extend(["--log-format", "internal-json", "-v"].map(String::from));
+    }
     full.extend(cmd[1..].iter().cloned());
 
     let t0 = Instant::now();
@@ -282,6 +315,7 @@ pub fn run(args: ProfileArgs) -> i32 {
     });
 
     let stderr = std::io::stderr();
+    let colour = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut shown = false;
     loop {
         match rx.recv_timeout(Duration::from_millis(200)) {
@@ -293,7 +327,7 @@ pub fn run(args: ProfileArgs) -> i32 {
                     let _ = write!(err, "\r\x1b[K");
                     shown = false;
                 }
-                passthrough(&ev, &mut err);
+                passthrough(&ev, colour, &mut err);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
