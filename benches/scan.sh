@@ -24,7 +24,12 @@
 #   benches/scan.sh                     # defaults below
 #   FILES=10000 RUNS=3 benches/scan.sh  # quicker
 # Knobs (environment): FILES (25000), SEED (33405564), RUNS (5), WARMUP (1),
-#   SINGLE_THREAD (1), MEMORY (1), WORK (bench-work; gitignored).
+#   SINGLE_THREAD (1), MEMORY (1), IR (1), IR_FILES (2000),
+#   WORK (bench-work; gitignored).
+# With IR=1 (and valgrind installed) it also counts instructions (callgrind)
+# of the three tools over a small corpus of IR_FILES files: a deterministic
+# cross-check of the ratios that other load on the machine cannot skew
+# (instructions are not time: cache misses and allocation count for less).
 # Needs: cargo, hyperfine (cargo-installed into $WORK/tools if missing),
 #   GNU time (/usr/bin/time; apt-get installed if missing and root), python3.
 # deadnix is cargo-installed (--locked) into $WORK/tools on first run.
@@ -43,6 +48,8 @@ RUNS=${RUNS:-5}
 WARMUP=${WARMUP:-1}
 SINGLE_THREAD=${SINGLE_THREAD:-1}
 MEMORY=${MEMORY:-1}
+IR=${IR:-1}
+IR_FILES=${IR_FILES:-2000}
 WORK=${WORK:-bench-work}
 case $WORK in /*) ;; *) WORK=$ROOT/$WORK ;; esac
 TOOLS=$WORK/tools
@@ -174,6 +181,27 @@ if [ "$MEMORY" = 1 ]; then
   )
 fi
 
+# ---------------------------------------------------------------- instructions
+IR_LINES=""
+if [ "$IR" = 1 ]; then
+  if command -v valgrind >/dev/null 2>&1; then
+    CORPUS_IR=$(corpus "$IR_FILES")
+    say "instruction counts (callgrind) over $IR_FILES files"
+    # ir CMD... -> instructions executed (all threads), from callgrind.
+    ir() {
+      valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null \
+        | sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' | tail -1
+    }
+    IR_LINES=$(
+      echo "scan $(ir "$SCAN" scan --format json "$CORPUS_IR")"
+      echo "parse-only $(ir "$PARSE" "$CORPUS_IR")"
+      echo "deadnix $(ir "$DEADNIX" "$CORPUS_IR")"
+    )
+  else
+    say "valgrind not installed: instruction counts skipped"
+  fi
+fi
+
 # ---------------------------------------------------------------- summary
 python3 - "$RESULTS/hyperfine.json" >"$RESULTS/summary.txt" <<EOF
 import json, sys
@@ -211,6 +239,15 @@ if "scan-1t" in res:
     r3 = mean("deadnix") / mean("scan-1t")
     print(f"  deadnix / scan-1t   {r3:6.2f}x {fastest('deadnix') / fastest('scan-1t'):6.2f}x {cpu('deadnix') / cpu('scan-1t'):6.2f}x"
           f"   (one core each; informative)")
+ir = dict(l.split() for l in """$IR_LINES""".strip().splitlines() if len(l.split()) == 2)
+if len(ir) == 3:
+    ir = {k: int(v) for k, v in ir.items()}
+    print()
+    print(f"instructions (callgrind, all threads, $IR_FILES-file corpus of the same generator):")
+    for k in ("scan", "parse-only", "deadnix"):
+        print(f"  {k:<11} {ir[k]/1e9:7.3f} G")
+    print(f"  scan / parse-only   {ir['scan'] / ir['parse-only']:6.2f}x")
+    print(f"  deadnix / scan      {ir['deadnix'] / ir['scan']:6.2f}x")
 mem = [l.split() for l in """$MEM_LINES""".strip().splitlines() if l.strip()]
 if mem:
     print()
