@@ -218,12 +218,15 @@ fn run_scan(args: ScanArgs) -> i32 {
             keep_sources: matches!(args.format, Format::Human),
         },
     );
-    let bytes = match args.format {
-        Format::Human => report::human::render(&result, use_color(args.color)),
-        Format::Json => report::json::render(&result).into_bytes(),
-        Format::Sarif => report::sarif::render(&result).into_bytes(),
-    };
-    write_stdout(&bytes);
+    match args.format {
+        Format::Human => write_stdout(&report::human::render(&result, use_color(args.color))),
+        Format::Json => {
+            // Streamed: a closed pipe (`| head`) just ends the output.
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let _ = report::json::write(&result, &mut out).and_then(|()| out.flush());
+        }
+        Format::Sarif => write_stdout(report::sarif::render(&result).as_bytes()),
+    }
     i32::from(result.has_errors())
 }
 

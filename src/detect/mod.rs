@@ -156,6 +156,39 @@ impl Finding {
     }
 }
 
+/// Every callee name some detector looks at: a cheap filter before a call is
+/// flattened and its callee analysed. A new detector adds its names here.
+pub const CALLEE_NAMES: &[&str] = &[
+    // hackage, hackage-direct, cabal2nix, source-overrides
+    "callHackage",
+    "callHackageDirect",
+    "callCabal2nix",
+    "callCabal2nixWithOptions",
+    "haskellSrc2nix",
+    "developPackage",
+    "packageSourceOverrides",
+    // import-drv
+    "import",
+    "scopedImport",
+    "callPackage",
+    // read-drv
+    "readFile",
+    "readDir",
+    "pathExists",
+    "readFileType",
+    "hashFile",
+    "filterSource",
+    "path",
+    "importJSON",
+    "importTOML",
+    // builtin-fetch
+    "fetchTarball",
+    "fetchurl",
+    "fetchGit",
+    "fetchTree",
+    "fetchMercurial",
+];
+
 /// A detector: one function per kind, over a flattened call and its callee.
 pub type Detector = fn(&Call, &Callee) -> Option<Finding>;
 
@@ -210,12 +243,17 @@ pub const ALLOW_MARKER: &str = "ifd-batch: allow";
 
 /// Run every detector over a parsed file.
 pub fn detect(root: &SyntaxNode, text: &str, file: &str) -> FileSites {
-    let index = LineIndex::new(text);
+    // Most files have no site: build the line index only when one is found.
+    let index = std::cell::OnceCell::new();
     let mut out = FileSites::default();
     for node in root.descendants() {
-        if !syntax::is_outermost_apply(&node) {
+        if node.kind() != NODE_APPLY
+            || !syntax::is_outermost_apply(&node)
+            || !syntax::head_name(&node).is_some_and(|t| CALLEE_NAMES.contains(&t.text()))
+        {
             continue;
         }
+        let index = index.get_or_init(|| LineIndex::new(text));
         let Some(call) = Call::flatten(&node) else {
             continue;
         };

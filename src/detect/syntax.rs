@@ -89,6 +89,26 @@ impl Call {
     }
 }
 
+/// The last name of an application chain's head (`callHackage` for
+/// `self.callHackage "a" "1" { }`), without flattening the chain.
+pub fn head_name(apply: &SyntaxNode) -> Option<rnix::SyntaxToken> {
+    let mut head = apply.clone();
+    while head.kind() == NODE_APPLY || head.kind() == NODE_PAREN {
+        head = head.first_child()?;
+    }
+    let ident = match head.kind() {
+        NODE_IDENT => head,
+        NODE_SELECT => head
+            .children()
+            .find(|c| c.kind() == NODE_ATTRPATH)?
+            .children()
+            .last()
+            .filter(|a| a.kind() == NODE_IDENT)?,
+        _ => return None,
+    };
+    ident.first_token()
+}
+
 /// Is `node` the outermost application of its chain (not the function part of
 /// a bigger application)?
 pub fn is_outermost_apply(node: &SyntaxNode) -> bool {
