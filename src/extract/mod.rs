@@ -1,15 +1,205 @@
-//! `ifd-batch extract`: one-pass extraction of listed members (placeholder;
-//! being implemented).
+//! `ifd-batch extract`: one streaming pass over an all-cabal-hashes archive,
+//! writing exactly the listed members and stopping as soon as the last one
+//! has been written.
+//!
+//! - Input: `.tar.gz` (single- or multi-member gzip), plain `.tar`, or an
+//!   unpacked directory (the listed files are copied). The format is read from
+//!   the file's first bytes, not its name.
+//! - Members are exact relative names (`aeson/2.1.2.1/aeson.cabal`), given
+//!   without the archive's top directory; `--strip auto` (the default) detects
+//!   that directory from the first entry (a leading `pax_global_header`, as in
+//!   GitHub archives, is skipped); `--strip N` drops N components.
+//! - Safety: nothing is ever written outside `--out`. Listed names that are
+//!   absolute or contain `.`/`..`/empty components are refused up front; link
+//!   and other non-regular members are refused, never followed; an existing
+//!   symlink anywhere on a member's path under `--out` is refused. Errors of
+//!   any kind (corrupt or truncated input, write failures, refused members)
+//!   give a non-zero exit.
+//!
+//! Exit codes: 0 all members written (or missing ones listed with
+//! `--missing`), 1 error, 2 bad usage or member list, 3 members not found.
+
+mod members;
+mod output;
+mod stream;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub use members::{MemberList, parse_members};
+pub use output::OutDir;
+pub use stream::{Format, Strip, decompress_only, extract_archive};
 
 /// Arguments of `ifd-batch extract`.
 #[derive(clap::Args, Debug)]
 pub struct ExtractArgs {
     /// The archive (.tar.gz, .tar) or an unpacked directory.
-    pub archive: std::path::PathBuf,
+    pub archive: PathBuf,
+    /// File listing the wanted members, one a line (`-`: standard input).
+    #[arg(
+        long,
+        value_name = "FILE|-",
+        required_unless_present = "decompress_only"
+    )]
+    pub members: Option<PathBuf>,
+    /// Directory to write the members into (created if absent).
+    #[arg(long, value_name = "DIR", required_unless_present = "decompress_only")]
+    pub out: Option<PathBuf>,
+    /// Leading path components to drop from archive names: `auto` detects
+    /// the archive's top directory.
+    #[arg(long, value_name = "auto|N", default_value = "auto", value_parser = parse_strip)]
+    pub strip: Strip,
+    /// Write the members not found to FILE (one a line) and exit 0, instead
+    /// of exiting 3 with the list on standard error.
+    #[arg(long, value_name = "FILE")]
+    pub missing: Option<PathBuf>,
+    /// Benchmark aid: decompress the whole archive and discard it (the lower
+    /// bound of a one-pass extraction).
+    #[arg(long, hide = true)]
+    pub decompress_only: bool,
+}
+
+fn parse_strip(s: &str) -> Result<Strip, String> {
+    if s == "auto" {
+        Ok(Strip::Auto)
+    } else {
+        s.parse::<usize>()
+            .map(Strip::Components)
+            .map_err(|_| format!("expected `auto` or a number, got `{s}`"))
+    }
+}
+
+/// What one extraction found.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Listed members written under the output directory.
+    pub written: usize,
+    /// Listed members not in the archive, in list order.
+    pub missing: Vec<String>,
+    /// Listed members present but refused (links, non-regular files,
+    /// symlink collisions), with the reason.
+    pub refused: Vec<(String, String)>,
+    /// Unsafe archive names seen while streaming (never written).
+    pub unsafe_names: usize,
+    /// Whether the pass stopped before the end of the archive.
+    pub stopped_early: bool,
 }
 
 /// Run `ifd-batch extract`; returns the exit code.
-pub fn run(_args: ExtractArgs) -> i32 {
-    eprintln!("error: extract is not implemented yet");
-    2
+pub fn run(args: ExtractArgs) -> i32 {
+    if args.decompress_only {
+        return match decompress_only(&args.archive) {
+            Ok(n) => {
+                println!("{n}");
+                0
+            }
+            Err(e) => {
+                eprintln!("ifd-batch extract: {e:#}");
+                1
+            }
+        };
+    }
+    let (Some(members_path), Some(out)) = (args.members.as_deref(), args.out.as_deref()) else {
+        eprintln!("ifd-batch extract: --members and --out are required");
+        return 2;
+    };
+    let list = match read_member_list(members_path) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("ifd-batch extract: {e:#}");
+            return 2;
+        }
+    };
+    let outcome = match extract(&args.archive, &list, out, args.strip) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("ifd-batch extract: {e:#}");
+            return 1;
+        }
+    };
+    if outcome.unsafe_names > 0 {
+        eprintln!(
+            "ifd-batch extract: warning: skipped {} archive entries with unsafe names",
+            outcome.unsafe_names
+        );
+    }
+    if !outcome.refused.is_empty() {
+        for (m, why) in &outcome.refused {
+            eprintln!("ifd-batch extract: refused {m}: {why}");
+        }
+        return 1;
+    }
+    if outcome.missing.is_empty() {
+        if let Some(path) = &args.missing
+            && let Err(e) = write_missing(path, &[])
+        {
+            eprintln!("ifd-batch extract: {}: {e}", path.display());
+            return 1;
+        }
+        return 0;
+    }
+    match &args.missing {
+        Some(path) => match write_missing(path, &outcome.missing) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("ifd-batch extract: {}: {e}", path.display());
+                1
+            }
+        },
+        None => {
+            eprintln!(
+                "ifd-batch extract: {} member(s) not found in {}:",
+                outcome.missing.len(),
+                args.archive.display()
+            );
+            for m in &outcome.missing {
+                eprintln!("  {m}");
+            }
+            3
+        }
+    }
+}
+
+fn read_member_list(path: &Path) -> anyhow::Result<MemberList> {
+    use anyhow::Context;
+    let text = if path == Path::new("-") {
+        let mut s = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut s)
+            .context("reading the member list from standard input")?;
+        s
+    } else {
+        std::fs::read(path).with_context(|| format!("{}", path.display()))?
+    };
+    let text = String::from_utf8(text)
+        .map_err(|_| anyhow::anyhow!("{}: member list is not UTF-8", path.display()))?;
+    parse_members(&text).with_context(|| format!("member list {}", path.display()))
+}
+
+fn write_missing(path: &Path, missing: &[String]) -> std::io::Result<()> {
+    let mut text = String::new();
+    for m in missing {
+        text.push_str(m);
+        text.push('\n');
+    }
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+/// Extract the listed members of `archive` (a tar stream or a directory) into
+/// `out`.
+pub fn extract(
+    archive: &Path,
+    list: &MemberList,
+    out: &Path,
+    strip: Strip,
+) -> anyhow::Result<Outcome> {
+    use anyhow::Context;
+    let meta = std::fs::metadata(archive).with_context(|| format!("{}", archive.display()))?;
+    let mut dir = OutDir::create(out)?;
+    if meta.is_dir() {
+        output::copy_from_dir(archive, list, &mut dir)
+    } else {
+        extract_archive(archive, list, &mut dir, strip)
+    }
 }
