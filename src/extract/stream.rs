@@ -6,7 +6,6 @@ use anyhow::{Context, bail};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
-use tar::EntryType;
 
 /// Buffer size on both sides of the decompressor: large reads of the
 /// compressed file, and tar's 512-byte header reads served from memory
@@ -59,7 +58,7 @@ fn is_tar_header(block: &[u8]) -> bool {
 }
 
 /// Open `path` as a tar stream, decompressing if needed.
-pub fn open(path: &Path) -> anyhow::Result<(Format, Box<dyn Read>)> {
+pub fn open(path: &Path) -> anyhow::Result<(Format, Box<dyn BufRead>)> {
     let file = File::open(path).with_context(|| format!("{}", path.display()))?;
     let mut inner = BufReader::with_capacity(BUF, file);
     let head = inner
@@ -154,15 +153,279 @@ fn detect_top(path: &[u8], is_dir: bool) -> Option<Vec<u8>> {
     (plain && (nested || is_dir)).then(|| first.to_vec())
 }
 
-fn kind(t: EntryType) -> &'static str {
+fn kind(t: u8) -> &'static str {
     match t {
-        EntryType::Symlink => "a symlink member (links are not followed)",
-        EntryType::Link => "a hardlink member (links are not followed)",
-        EntryType::Directory => "a directory in the archive, not a file",
-        EntryType::Char | EntryType::Block => "a device node in the archive",
-        EntryType::Fifo => "a FIFO in the archive",
+        b'2' => "a symlink member (links are not followed)",
+        b'1' => "a hardlink member (links are not followed)",
+        b'5' => "a directory in the archive, not a file",
+        b'3' | b'4' => "a device node in the archive",
+        b'6' => "a FIFO in the archive",
         _ => "not a regular file in the archive",
     }
+}
+
+fn corrupt(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg.into())
+}
+
+/// A tar stream read in place from a buffered reader: headers are parsed
+/// from the buffer, unwanted data is skipped with `consume` (no copy).
+struct Tar<R> {
+    r: R,
+}
+
+/// How a tar stream ended.
+enum End {
+    /// The end-of-archive marker (a zero block).
+    Marker,
+    /// The caller stopped the pass.
+    Stopped,
+}
+
+/// One entry's data, limited to its size.
+struct Data<'a, R> {
+    r: &'a mut R,
+    left: u64,
+}
+
+impl<R: BufRead> Read for Data<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 || out.is_empty() {
+            return Ok(0);
+        }
+        let buf = self.r.fill_buf()?;
+        if buf.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "archive truncated inside a member",
+            ));
+        }
+        let n = buf
+            .len()
+            .min(out.len())
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        out[..n].copy_from_slice(&buf[..n]);
+        self.r.consume(n);
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn octal(field: &[u8]) -> io::Result<u64> {
+    if field.first().is_some_and(|b| b & 0x80 != 0) {
+        // GNU base-256.
+        let mut v: u64 = u64::from(field[0] & 0x7f);
+        for &b in &field[1..] {
+            v = v
+                .checked_mul(256)
+                .and_then(|v| v.checked_add(u64::from(b)))
+                .ok_or_else(|| corrupt("size field overflows"))?;
+        }
+        return Ok(v);
+    }
+    let mut v: u64 = 0;
+    let mut seen = false;
+    for &b in field {
+        match b {
+            b'0'..=b'7' => {
+                v = v
+                    .checked_mul(8)
+                    .and_then(|v| v.checked_add(u64::from(b - b'0')))
+                    .ok_or_else(|| corrupt("numeric field overflows"))?;
+                seen = true;
+            }
+            b' ' if !seen => {}
+            0 | b' ' => break,
+            _ => return Err(corrupt("invalid numeric field in a tar header")),
+        }
+    }
+    Ok(v)
+}
+
+fn cstr(field: &[u8]) -> &[u8] {
+    let n = field.iter().position(|&b| b == 0).unwrap_or(field.len());
+    &field[..n]
+}
+
+/// Parse pax extended-header records, keeping `path` and `size`.
+fn pax(records: &[u8], path: &mut Option<Vec<u8>>, size: &mut Option<u64>) -> io::Result<()> {
+    let mut rest = records;
+    while !rest.is_empty() {
+        let sp = rest
+            .iter()
+            .position(|&b| b == b' ')
+            .ok_or_else(|| corrupt("malformed pax record"))?;
+        let len: usize = std::str::from_utf8(&rest[..sp])
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .filter(|&l| l > sp + 1 && l <= rest.len())
+            .ok_or_else(|| corrupt("malformed pax record length"))?;
+        let rec = &rest[sp + 1..len];
+        let rec = rec.strip_suffix(b"\n").unwrap_or(rec);
+        if let Some(eq) = rec.iter().position(|&b| b == b'=') {
+            let (k, v) = (&rec[..eq], &rec[eq + 1..]);
+            match k {
+                b"path" => *path = Some(v.to_vec()),
+                b"size" => {
+                    *size = Some(
+                        std::str::from_utf8(v)
+                            .ok()
+                            .and_then(|s| s.parse().ok())
+                            .ok_or_else(|| corrupt("malformed pax size"))?,
+                    )
+                }
+                _ => {}
+            }
+        }
+        rest = &rest[len..];
+    }
+    Ok(())
+}
+
+impl<R: BufRead> Tar<R> {
+    /// Read one 512-byte block; `false` at a clean end of input.
+    fn block(&mut self, out: &mut [u8; 512]) -> io::Result<bool> {
+        let buf = self.r.fill_buf()?;
+        if buf.len() >= 512 {
+            out.copy_from_slice(&buf[..512]);
+            self.r.consume(512);
+            return Ok(true);
+        }
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        let mut got = 0;
+        while got < 512 {
+            let buf = self.r.fill_buf()?;
+            if buf.is_empty() {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "archive truncated inside a header",
+                ));
+            }
+            let n = buf.len().min(512 - got);
+            out[got..got + n].copy_from_slice(&buf[..n]);
+            self.r.consume(n);
+            got += n;
+        }
+        Ok(true)
+    }
+
+    fn skip(&mut self, mut n: u64) -> io::Result<()> {
+        while n > 0 {
+            let avail = self.r.fill_buf()?.len();
+            if avail == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "archive truncated inside a member",
+                ));
+            }
+            let k = avail.min(usize::try_from(n).unwrap_or(usize::MAX));
+            self.r.consume(k);
+            n -= k as u64;
+        }
+        Ok(())
+    }
+
+    fn read_data(&mut self, size: u64) -> io::Result<Vec<u8>> {
+        if size > 1 << 20 {
+            return Err(corrupt("extended header larger than 1 MiB"));
+        }
+        let mut v = Vec::with_capacity(size as usize);
+        Data {
+            r: &mut self.r,
+            left: size,
+        }
+        .read_to_end(&mut v)?;
+        self.skip(pad(size))?;
+        Ok(v)
+    }
+
+    /// Walk the entries; `f(name, typeflag, size, data)` may read the data
+    /// (any unread rest is skipped) and returns whether to go on.
+    fn walk(
+        &mut self,
+        mut f: impl FnMut(&[u8], u8, u64, &mut dyn Read) -> anyhow::Result<bool>,
+    ) -> anyhow::Result<End> {
+        let mut hdr = [0u8; 512];
+        let mut long_name: Option<Vec<u8>> = None;
+        let mut pax_path: Option<Vec<u8>> = None;
+        let mut pax_size: Option<u64> = None;
+        let mut name_buf: Vec<u8> = Vec::with_capacity(256);
+        loop {
+            if !self.block(&mut hdr)? {
+                bail!("truncated archive (ends without the end-of-archive marker)");
+            }
+            if hdr.iter().all(|&b| b == 0) {
+                return Ok(End::Marker);
+            }
+            let stored = octal(&hdr[148..156])?;
+            // Whole-block sum (vectorises), then the checksum field counted
+            // as eight spaces.
+            let unsigned: u64 = u64::from(hdr.iter().map(|&b| u32::from(b)).sum::<u32>())
+                - hdr[148..156].iter().map(|&b| u64::from(b)).sum::<u64>()
+                + 256;
+            if stored != unsigned {
+                let signed: i64 = hdr[..148]
+                    .iter()
+                    .chain(&hdr[156..])
+                    .map(|&b| i64::from(b as i8))
+                    .sum::<i64>()
+                    + 256;
+                if i64::try_from(stored).ok() != Some(signed) {
+                    bail!("corrupt archive: header checksum mismatch");
+                }
+            }
+            let flag = hdr[156];
+            let mut size = octal(&hdr[124..136])?;
+            match flag {
+                b'x' => {
+                    let recs = self.read_data(size)?;
+                    pax(&recs, &mut pax_path, &mut pax_size)?;
+                    continue;
+                }
+                b'L' => {
+                    let n = self.read_data(size)?;
+                    long_name = Some(cstr(&n).to_vec());
+                    continue;
+                }
+                b'g' | b'K' => {
+                    self.skip(size + pad(size))?;
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some(s) = pax_size.take() {
+                size = s;
+            }
+            name_buf.clear();
+            if let Some(n) = pax_path.take().or(long_name.take()) {
+                name_buf.extend_from_slice(&n);
+                long_name = None;
+            } else {
+                let prefix = cstr(&hdr[345..500]);
+                if &hdr[257..262] == b"ustar" && !prefix.is_empty() {
+                    name_buf.extend_from_slice(prefix);
+                    name_buf.push(b'/');
+                }
+                name_buf.extend_from_slice(cstr(&hdr[..100]));
+            }
+            let mut data = Data {
+                r: &mut self.r,
+                left: size,
+            };
+            let go_on = f(&name_buf, flag, size, &mut data)?;
+            let left = data.left;
+            if !go_on {
+                return Ok(End::Stopped);
+            }
+            self.skip(left + pad(size))?;
+        }
+    }
+}
+
+fn pad(size: u64) -> u64 {
+    (512 - size % 512) % 512
 }
 
 /// One pass over the tar archive at `path`, writing the listed members into
@@ -175,70 +438,58 @@ pub fn extract_archive(
 ) -> anyhow::Result<Outcome> {
     let (_, reader) = open(path)?;
     let p = path.display();
-    let mut archive = tar::Archive::new(reader);
+    let mut tar = Tar { r: reader };
     let mut found = vec![false; list.len()];
     let mut remaining = list.len();
     let mut outcome = Outcome::default();
     let mut top: Option<Option<Vec<u8>>> = None;
-    {
-        let entries = archive.entries().with_context(|| format!("reading {p}"))?;
-        for entry in entries {
-            let mut entry = entry.with_context(|| format!("{p}: corrupt or truncated archive"))?;
-            let ty = entry.header().entry_type();
-            if ty.is_pax_global_extensions() {
-                continue;
-            }
-            let path_bytes = entry.path_bytes();
+    let end = tar
+        .walk(|name, flag, size, data| {
+            let is_dir = flag == b'5';
             let top_dir = top
-                .get_or_insert_with(|| detect_top(&path_bytes, ty.is_dir()))
+                .get_or_insert_with(|| detect_top(name, is_dir))
                 .as_deref();
-            let (pos, name) = lookup(&path_bytes, strip, top_dir, list);
+            let (pos, key) = lookup(name, strip, top_dir, list);
             let Some(i) = pos else {
-                if !name.is_empty() && !is_safe_name(name) {
+                if !key.is_empty() && !is_safe_name(key) {
                     outcome.unsafe_names += 1;
                 }
-                continue;
+                return Ok(true);
             };
-            drop(path_bytes);
             let member = &list.names()[i];
             if found[i] {
-                bail!("{p}: member {member} appears twice in the archive");
+                bail!("member {member} appears twice in the archive");
             }
             found[i] = true;
             remaining -= 1;
-            if matches!(ty, EntryType::Regular | EntryType::Continuous) {
-                let size = entry.size();
-                match out.write_member(member, &mut entry, size)? {
+            if matches!(flag, b'0' | 0 | b'7') {
+                match out.write_member(member, data, size)? {
                     Ok(()) => outcome.written += 1,
                     Err(r) => outcome.refused.push((member.clone(), r)),
                 }
             } else {
-                outcome.refused.push((member.clone(), kind(ty).into()));
+                outcome.refused.push((member.clone(), kind(flag).into()));
             }
-            if remaining == 0 {
-                outcome.stopped_early = true;
-                return Ok(outcome);
-            }
-        }
+            Ok(remaining > 0)
+        })
+        .with_context(|| format!("{p}"))?;
+    if let End::Stopped = end {
+        outcome.stopped_early = true;
+        return Ok(outcome);
     }
-    // The end of the archive with members still missing: make sure it is the
-    // real end (an end-of-archive marker follows, the gzip trailer checks
-    // out), not a truncated file that happens to stop between entries.
-    let mut rest = archive.into_inner();
+    // The end-of-archive marker with members still missing: read to the end
+    // of the stream so that the gzip trailer (CRC, length) is checked too.
+    let mut rest = tar.r;
     let mut buf = vec![0u8; BUF];
-    let mut trailing = 0u64;
     loop {
         match rest.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => trailing += n as u64,
+            Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 return Err(e).with_context(|| format!("{p}: corrupt or truncated archive"));
             }
         }
-    }
-    if trailing == 0 {
-        bail!("{p}: truncated archive (ends without the end-of-archive marker)");
     }
     outcome.missing = list
         .names()
