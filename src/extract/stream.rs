@@ -165,7 +165,10 @@ fn kind(t: u8) -> &'static str {
 }
 
 fn corrupt(msg: impl Into<String>) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, msg.into())
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("corrupt archive: {}", msg.into()),
+    )
 }
 
 /// A tar stream read in place from a buffered reader: headers are parsed
