@@ -86,7 +86,10 @@ let
   cliExtract = extractor: ''
     mkdir -p "$out"
     : > missing
-    ${extractor}/bin/ifd-batch extract "$index" --members "$membersPath" --out "$out" --strip auto --missing missing
+    # (`ifd-batch extract` refuses an empty member list.)
+    if grep -q . "$membersPath"; then
+      ${extractor}/bin/ifd-batch extract "$index" --members "$membersPath" --out "$out" --strip auto --missing missing
+    fi
   '';
 
   batch =
