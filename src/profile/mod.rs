@@ -437,7 +437,7 @@ mod tests {
     fn build_commands() {
         assert!(is_build_command(&s(&["nix-build", "x.nix"])));
         assert!(is_build_command(&s(&[
-            "nix", "--option", "x", "build", "-f", "x"
+            "nix", "--option", "cores", "1", "build", "-f", "x"
         ])));
         assert!(!is_build_command(&s(&["nix", "eval", "-f", "x"])));
         assert!(!is_build_command(&s(&[
