@@ -156,6 +156,11 @@ impl Index {
             match s.kind {
                 Kind::Hackage | Kind::HackageDirect => {
                     let mut one = |v: &Value| {
+                        // callHackageDirect is callCabal2nix of a fetched
+                        // tarball: `cabal2nix-NAME`.
+                        if let (Kind::HackageDirect, Some(n)) = (s.kind, str_of(v, "name")) {
+                            entries.push((Pattern::Exact(format!("cabal2nix-{n}")), site.clone()));
+                        }
                         if let (Some(n), Some(ver)) = (str_of(v, "name"), str_of(v, "version")) {
                             entries.push((Pattern::Suffix(format!("{n}-{ver}")), site.clone()));
                         }

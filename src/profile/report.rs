@@ -321,10 +321,10 @@ impl Report {
                     r.start_seconds,
                     r.seconds,
                     r.builds.len(),
-                    if r.sites.is_empty() {
-                        "-".to_string()
-                    } else {
-                        r.sites.join(", ")
+                    match r.sites.len() {
+                        0 => "-".to_string(),
+                        1..=3 => r.sites.join(", "),
+                        n => format!("{}, … {} more", r.sites[..2].join(", "), n - 2),
                     }
                 );
             }
@@ -336,7 +336,13 @@ impl Report {
                     .site
                     .as_ref()
                     .map(|s| format!("{} ({})", s.location, s.kind))
-                    .unwrap_or_else(|| "-".to_string());
+                    .unwrap_or_else(|| {
+                        if b.name.starts_with("ifd-batch-") {
+                            "(the nixlib batch)".to_string()
+                        } else {
+                            "-".to_string()
+                        }
+                    });
                 let _ = writeln!(
                     o,
                     "  {:>7.2}s  {:>5}  {} → {site}",
