@@ -456,3 +456,56 @@ fn killed_nix_gives_a_partial_profile() {
     assert_eq!(v["round_count"], 1);
     assert_eq!(v["builds"][0]["name"], "slow");
 }
+
+#[test]
+fn progress_line_only_on_a_terminal() {
+    let Some(_nix) = Nix::get() else { return };
+    let salt = fresh_salt("profile-tty");
+    let args = [
+        "--",
+        "nix-instantiate",
+        "--eval",
+        "--read-write-mode",
+        FIXTURE,
+        "-A",
+        "generic",
+        "--argstr",
+        "salt",
+        &salt,
+    ];
+    // Piped: no progress line.
+    let o = profile(&args);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(!stderr.contains("ifd-batch: IFD round"), "{stderr}");
+    // On a terminal (util-linux `script` gives one): the current build.
+    let has_script = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("*** `script` not found: terminal progress line not tested ***");
+        return;
+    }
+    let salt = fresh_salt("profile-tty2");
+    let line = format!(
+        "{} profile -- nix-instantiate --eval --read-write-mode {FIXTURE} -A generic --argstr salt {salt}",
+        env!("CARGO_BIN_EXE_ifd-batch")
+    );
+    let mut c = Command::new("script");
+    c.args(["-qec", &line, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("NIX_CONFIG").is_none() {
+        c.env("NIX_CONFIG", NIX_CONFIG);
+    }
+    let o = c.output().expect("script");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("ifd-batch: IFD round 1: building delay-a"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ifd-batch: IFD round 3: building delay-c"),
+        "{out}"
+    );
+}

@@ -317,6 +317,7 @@ pub fn run(args: ProfileArgs) -> i32 {
     let stderr = std::io::stderr();
     let colour = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut shown = false;
+    let mut last_progress = Instant::now();
     loop {
         match rx.recv_timeout(Duration::from_millis(200)) {
             Ok((t, line)) => {
@@ -332,13 +333,16 @@ pub fn run(args: ProfileArgs) -> i32 {
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        if progress {
+        if progress && last_progress.elapsed() >= Duration::from_millis(100) {
+            last_progress = Instant::now();
             let mut err = stderr.lock();
             let elapsed = t0.elapsed().as_secs_f64();
             let line = match profiler.current() {
                 Some((round, build)) => format!(
-                    "ifd-batch: blocked in IFD round {round}: {} · {elapsed:.1}s",
-                    build.map(|b| b.name.as_str()).unwrap_or("(waiting)")
+                    "ifd-batch: IFD round {round}: {} · {elapsed:.1}s",
+                    build
+                        .map(|b| format!("building {}", b.name))
+                        .unwrap_or_else(|| "checking what to build".to_string())
                 ),
                 None => format!(
                     "ifd-batch: evaluating · {} rounds so far · {elapsed:.1}s",

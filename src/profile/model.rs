@@ -201,7 +201,8 @@ impl Profiler {
             .rev()
             .map(|&b| &self.builds[b])
             .find(|b| b.end.is_none());
-        Some((self.rounds().len(), running))
+        let before = self.rounds().iter().filter(|&&x| x < r).count();
+        Some((before + 1, running))
     }
 }
 
