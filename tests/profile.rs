@@ -313,6 +313,35 @@ fn build_commands_do_not_count_the_final_build() {
 }
 
 #[test]
+fn nix_eval_has_no_final_build() {
+    let Some(_nix) = Nix::get() else { return };
+    let salt = fresh_salt("profile-eval");
+    let o = profile(&[
+        "--format",
+        "json",
+        "--",
+        "nix",
+        "eval",
+        "-f",
+        FIXTURE,
+        "top.drvPath",
+        "--argstr",
+        "salt",
+        &salt,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    assert_eq!(v["round_count"], 1, "{v:#}");
+    assert_eq!(v["post_eval_builds"], 0);
+    assert_eq!(
+        v["rounds"][0]["sites"],
+        serde_json::json!([site("\"delay-top\"")])
+    );
+    // Nix's stdout (the drvPath) went to stderr: stdout is the report.
+    assert!(String::from_utf8_lossy(&o.stderr).contains("-top.drv"));
+}
+
+#[test]
 fn ifd_disabled_reports_the_first_blocked_site() {
     let Some(_nix) = Nix::get() else { return };
     let salt = fresh_salt("profile-noifd");
