@@ -264,7 +264,18 @@ impl Report {
 
     pub fn human(&self) -> String {
         let mut o = String::new();
-        let _ = writeln!(o, "\nifd-batch profile: {}", self.command.join(" "));
+        let words: Vec<String> = self
+            .command
+            .iter()
+            .map(|w| {
+                if w.is_empty() || w.contains(char::is_whitespace) || w.contains('"') {
+                    format!("'{}'", w.replace('\'', "'\\''"))
+                } else {
+                    w.clone()
+                }
+            })
+            .collect();
+        let _ = writeln!(o, "\nifd-batch profile: {}", words.join(" "));
         if let Some(e) = &self.error {
             let _ = writeln!(o, "  note: {e} (partial profile)");
         }
