@@ -58,7 +58,10 @@ fn is_tar_header(block: &[u8]) -> bool {
 }
 
 /// Open `path` as a tar stream, decompressing if needed.
-pub fn open(path: &Path) -> anyhow::Result<(Format, Box<dyn BufRead>)> {
+///
+/// With `threaded` (and more than one CPU), gzip is inflated on its own
+/// thread while the caller reads.
+pub fn open(path: &Path, threaded: bool) -> anyhow::Result<(Format, Box<dyn BufRead>)> {
     let file = File::open(path).with_context(|| format!("{}", path.display()))?;
     let mut inner = BufReader::with_capacity(BUF, file);
     let head = inner
@@ -70,6 +73,11 @@ pub fn open(path: &Path) -> anyhow::Result<(Format, Box<dyn BufRead>)> {
     }
     if head.starts_with(&[0x1f, 0x8b]) {
         let gz = flate2::bufread::MultiGzDecoder::new(inner);
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if threaded && cpus > 1 {
+            let piped = super::pipe::Piped::new(gz).context("starting the inflate thread")?;
+            return Ok((Format::Gzip, Box::new(piped)));
+        }
         return Ok((Format::Gzip, Box::new(BufReader::with_capacity(BUF, gz))));
     }
     if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
@@ -92,7 +100,7 @@ pub fn open(path: &Path) -> anyhow::Result<(Format, Box<dyn BufRead>)> {
 /// Decompress the whole archive and discard it; returns the number of
 /// decompressed bytes. The lower bound of any one-pass extraction.
 pub fn decompress_only(path: &Path) -> anyhow::Result<u64> {
-    let (_, mut r) = open(path)?;
+    let (_, mut r) = open(path, false)?;
     let mut buf = vec![0u8; BUF];
     let mut total = 0u64;
     loop {
@@ -356,31 +364,22 @@ impl<R: BufRead> Tar<R> {
         let mut pax_size: Option<u64> = None;
         let mut name_buf: Vec<u8> = Vec::with_capacity(256);
         loop {
-            if !self.block(&mut hdr)? {
-                bail!("truncated archive (ends without the end-of-archive marker)");
-            }
-            if hdr.iter().all(|&b| b == 0) {
-                return Ok(End::Marker);
-            }
-            let stored = octal(&hdr[148..156])?;
-            // Whole-block sum (vectorises), then the checksum field counted
-            // as eight spaces.
-            let unsigned: u64 = u64::from(hdr.iter().map(|&b| u32::from(b)).sum::<u32>())
-                - hdr[148..156].iter().map(|&b| u64::from(b)).sum::<u64>()
-                + 256;
-            if stored != unsigned {
-                let signed: i64 = hdr[..148]
-                    .iter()
-                    .chain(&hdr[156..])
-                    .map(|&b| i64::from(b as i8))
-                    .sum::<i64>()
-                    + 256;
-                if i64::try_from(stored).ok() != Some(signed) {
-                    bail!("corrupt archive: header checksum mismatch");
+            // Parsed in place from the inflate buffer when a whole block is
+            // there (nearly always); copied only when it straddles two fills.
+            let buf = self.r.fill_buf()?;
+            let parsed = if buf.len() >= 512 {
+                let p = header(&buf[..512], &mut name_buf)?;
+                self.r.consume(512);
+                p
+            } else {
+                if !self.block(&mut hdr)? {
+                    bail!("truncated archive (ends without the end-of-archive marker)");
                 }
-            }
-            let flag = hdr[156];
-            let mut size = octal(&hdr[124..136])?;
+                header(&hdr, &mut name_buf)?
+            };
+            let Some((flag, mut size)) = parsed else {
+                return Ok(End::Marker);
+            };
             match flag {
                 b'x' => {
                     let recs = self.read_data(size)?;
@@ -401,17 +400,10 @@ impl<R: BufRead> Tar<R> {
             if let Some(s) = pax_size.take() {
                 size = s;
             }
-            name_buf.clear();
             if let Some(n) = pax_path.take().or(long_name.take()) {
+                name_buf.clear();
                 name_buf.extend_from_slice(&n);
                 long_name = None;
-            } else {
-                let prefix = cstr(&hdr[345..500]);
-                if &hdr[257..262] == b"ustar" && !prefix.is_empty() {
-                    name_buf.extend_from_slice(prefix);
-                    name_buf.push(b'/');
-                }
-                name_buf.extend_from_slice(cstr(&hdr[..100]));
             }
             let mut data = Data {
                 r: &mut self.r,
@@ -427,6 +419,41 @@ impl<R: BufRead> Tar<R> {
     }
 }
 
+/// Check one header block: `None` for a zero block (end of archive), else
+/// the type flag and size, with the ustar name (prefix included) in `name`.
+fn header(hdr: &[u8], name: &mut Vec<u8>) -> anyhow::Result<Option<(u8, u64)>> {
+    if hdr.iter().all(|&b| b == 0) {
+        return Ok(None);
+    }
+    let stored = octal(&hdr[148..156])?;
+    // Whole-block sum (vectorises), then the checksum field counted as eight
+    // spaces.
+    let unsigned: u64 = u64::from(hdr.iter().map(|&b| u32::from(b)).sum::<u32>())
+        - hdr[148..156].iter().map(|&b| u64::from(b)).sum::<u64>()
+        + 256;
+    if stored != unsigned {
+        let signed: i64 = hdr[..148]
+            .iter()
+            .chain(&hdr[156..])
+            .map(|&b| i64::from(b as i8))
+            .sum::<i64>()
+            + 256;
+        if i64::try_from(stored).ok() != Some(signed) {
+            bail!("corrupt archive: header checksum mismatch");
+        }
+    }
+    let flag = hdr[156];
+    let size = octal(&hdr[124..136])?;
+    name.clear();
+    let prefix = cstr(&hdr[345..500]);
+    if &hdr[257..262] == b"ustar" && !prefix.is_empty() {
+        name.extend_from_slice(prefix);
+        name.push(b'/');
+    }
+    name.extend_from_slice(cstr(&hdr[..100]));
+    Ok(Some((flag, size)))
+}
+
 fn pad(size: u64) -> u64 {
     (512 - size % 512) % 512
 }
@@ -439,7 +466,8 @@ pub fn extract_archive(
     out: &mut OutDir,
     strip: Strip,
 ) -> anyhow::Result<Outcome> {
-    let (_, reader) = open(path)?;
+    let threaded = std::env::var_os("IFD_BATCH_EXTRACT_THREADS").is_some_and(|v| v == "2");
+    let (_, reader) = open(path, threaded)?;
     let p = path.display();
     let mut tar = Tar { r: reader };
     let mut found = vec![false; list.len()];
