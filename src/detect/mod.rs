@@ -246,13 +246,7 @@ pub fn detect(root: &SyntaxNode, text: &str, file: &str) -> FileSites {
     // Most files have no site: build the line index only when one is found.
     let index = std::cell::OnceCell::new();
     let mut out = FileSites::default();
-    for node in root.descendants() {
-        if node.kind() != NODE_APPLY
-            || !syntax::is_outermost_apply(&node)
-            || !syntax::head_name(&node).is_some_and(|t| CALLEE_NAMES.contains(&t.text()))
-        {
-            continue;
-        }
+    for node in candidate_calls(root) {
         let index = index.get_or_init(|| LineIndex::new(text));
         let Some(call) = Call::flatten(&node) else {
             continue;
@@ -330,4 +324,69 @@ pub fn is_package_set_function(callee: &Callee) -> bool {
         }
         _ => false,
     }
+}
+
+/// The outermost applications whose callee has one of [`CALLEE_NAMES`], in
+/// source order. Walks rowan's green tree (no cursor node is allocated per
+/// visited node, unlike `descendants()`), and makes a syntax node only for
+/// the few matches.
+fn candidate_calls(root: &SyntaxNode) -> Vec<SyntaxNode> {
+    let green = root.green();
+    let mut ranges = Vec::new();
+    // (node, its start offset, is it the function part of an application?)
+    let mut stack = vec![(&*green, root.text_range().start(), false)];
+    while let Some((node, start, is_head)) = stack.pop() {
+        let is_apply = green_kind(node) == NODE_APPLY;
+        if is_apply && !is_head && green_head_name(node).is_some_and(|n| CALLEE_NAMES.contains(&n))
+        {
+            ranges.push(rowan::TextRange::at(start, node.text_len()));
+        }
+        let mut offset = start;
+        let mut first = true;
+        let mut children = Vec::new();
+        for child in node.children() {
+            if let rowan::NodeOrToken::Node(n) = child {
+                children.push((n, offset, is_apply && first));
+                first = false;
+            }
+            offset += child.text_len();
+        }
+        // Reversed, so that nodes pop in source order.
+        stack.extend(children.into_iter().rev());
+    }
+    ranges
+        .into_iter()
+        .filter_map(|r| match root.covering_element(r) {
+            rowan::NodeOrToken::Node(n) if n.kind() == NODE_APPLY => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
+fn green_child_nodes(node: &rowan::GreenNodeData) -> impl Iterator<Item = &rowan::GreenNodeData> {
+    node.children().filter_map(|c| c.into_node())
+}
+
+fn green_kind(node: &rowan::GreenNodeData) -> rnix::SyntaxKind {
+    <rnix::NixLanguage as rowan::Language>::kind_from_raw(node.kind())
+}
+
+/// [`syntax::head_name`] on the green tree.
+fn green_head_name(mut node: &rowan::GreenNodeData) -> Option<&str> {
+    while matches!(green_kind(node), NODE_APPLY | NODE_PAREN) {
+        node = node.children().find_map(|c| c.into_node())?;
+    }
+    let ident = match green_kind(node) {
+        NODE_IDENT => node,
+        NODE_SELECT => {
+            let attrpath = green_child_nodes(node).find(|c| green_kind(c) == NODE_ATTRPATH)?;
+            let last = green_child_nodes(attrpath).last()?;
+            (green_kind(last) == NODE_IDENT).then_some(last)?
+        }
+        _ => return None,
+    };
+    ident
+        .children()
+        .find_map(|c| c.into_token())
+        .map(|t| t.text())
 }
