@@ -334,7 +334,7 @@ fn candidate_calls(root: &SyntaxNode) -> Vec<SyntaxNode> {
     let green = root.green();
     let mut ranges = Vec::new();
     // (node, its start offset, is it the function part of an application?)
-    let mut stack = vec![(&*green, root.text_range().start(), false)];
+    let mut stack = vec![(green, root.text_range().start(), false)];
     while let Some((node, start, is_head)) = stack.pop() {
         let is_apply = green_kind(node) == NODE_APPLY;
         if is_apply && !is_head && green_head_name(node).is_some_and(|n| CALLEE_NAMES.contains(&n))
