@@ -75,8 +75,8 @@ for l in spread50 spread500 early50; do
 done
 args+=(-n "ifd-batch extract spread50, inflate thread" --prepare "$prep" "IFD_BATCH_EXTRACT_THREADS=2 $B extract $I --members $W/spread50.txt --out $O")
 args+=(-n "tar --wildcards $pkg/*" --prepare "$prep" "tar -xzf $I -C $O --strip-components=1 --wildcards '$top/$pkg/*'")
-args+=(-n "gzip -dc > /dev/null" "gzip -dc $I > /dev/null")
-args+=(-n "decompress-only" "$B extract --decompress-only $I > /dev/null")
+args+=(-n "gzip -dc > /dev/null" --prepare "$prep" "gzip -dc $I > /dev/null")
+args+=(-n "decompress-only" --prepare "$prep" "$B extract --decompress-only $I > /dev/null")
 hyperfine "${args[@]}" >&2
 
 python3 - "$W/hyperfine.json" <<'EOF'
