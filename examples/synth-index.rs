@@ -26,7 +26,8 @@
 //! Output is a pure function of the arguments: per-package splitmix64 streams,
 //! fixed mtime/owner/mode, gzip members compressed in parallel and
 //! concatenated (a valid multi-member gzip stream that `gzip`, GNU tar and
-//! flate2 read).
+//! flate2 read). The tar stream is byte-for-byte reproducible; the gzip bytes
+//! also depend on flate2's deflate backend (miniz_oxide or zlib-rs).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
