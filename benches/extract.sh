@@ -88,8 +88,8 @@ print("|---|---|---|---|---|---|")
 for name, r in rs.items():
     vs = f'{r["mean"] / floor["mean"]:.2f}×, {r["min"] / floor["min"]:.2f}×'
     tvx = ""
-    if name.startswith("ifd-batch extract "):
-        t = rs["tar exact " + name.removeprefix("ifd-batch extract ")]
+    t = rs.get("tar exact " + name.removeprefix("ifd-batch extract "))
+    if name.startswith("ifd-batch extract ") and t:
         tvx = f'{t["mean"] / r["mean"]:.1f}×, {t["min"] / r["min"]:.1f}×'
     print(f'| {name} | {r["mean"]:.3f} ± {r["stddev"]:.3f} | {r["min"]:.3f} | {r["user"]:.3f} | {vs} | {tvx} |')
 EOF

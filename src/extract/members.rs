@@ -1,12 +1,53 @@
 //! The list of wanted members: validated, exact relative names.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A multiply-rotate hasher (FxHash's scheme) for the member index: every
+/// archive entry is looked up once, SipHash was 4 % of a pass. Only the
+/// trusted member list is inserted, so hostile archive names cannot degrade
+/// the table.
+#[derive(Default)]
+pub struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Index = HashMap<Vec<u8>, usize, BuildHasherDefault<Fx>>;
 
 /// Wanted members in list order, with an index by name.
 #[derive(Debug)]
 pub struct MemberList {
     names: Vec<String>,
-    index: HashMap<Vec<u8>, usize>,
+    index: Index,
 }
 
 impl MemberList {
@@ -45,7 +86,7 @@ pub fn is_safe_name(name: &[u8]) -> bool {
 /// empty list, unsafe names and duplicates (all of them reported at once).
 pub fn parse_members(text: &str) -> anyhow::Result<MemberList> {
     let mut names = Vec::new();
-    let mut index = HashMap::new();
+    let mut index = Index::default();
     let mut problems = Vec::new();
     for (lineno, line) in text.lines().enumerate() {
         let name = line.strip_suffix('\r').unwrap_or(line);
