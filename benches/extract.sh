@@ -73,7 +73,7 @@ for l in spread50 spread500 early50; do
   args+=(-n "ifd-batch extract $l" --prepare "$prep" "$B extract $I --members $W/$l.txt --out $O")
   args+=(-n "tar exact $l" --prepare "$prep" "tar -xzf $I -C $O --strip-components=1 --files-from=$W/$l.tar-list")
 done
-args+=(-n "ifd-batch extract spread50, inflate thread" --prepare "$prep" "IFD_BATCH_EXTRACT_THREADS=2 $B extract $I --members $W/spread50.txt --out $O")
+args+=(-n "ifd-batch extract spread50, one thread" --prepare "$prep" "IFD_BATCH_EXTRACT_THREADS=1 $B extract $I --members $W/spread50.txt --out $O")
 args+=(-n "tar --wildcards $pkg/*" --prepare "$prep" "tar -xzf $I -C $O --strip-components=1 --wildcards '$top/$pkg/*'")
 args+=(-n "gzip -dc > /dev/null" --prepare "$prep" "gzip -dc $I > /dev/null")
 args+=(-n "decompress-only" --prepare "$prep" "$B extract --decompress-only $I > /dev/null")

@@ -466,7 +466,7 @@ pub fn extract_archive(
     out: &mut OutDir,
     strip: Strip,
 ) -> anyhow::Result<Outcome> {
-    let threaded = std::env::var_os("IFD_BATCH_EXTRACT_THREADS").is_some_and(|v| v == "2");
+    let threaded = std::env::var_os("IFD_BATCH_EXTRACT_THREADS").is_none_or(|v| v != "1");
     let (_, reader) = open(path, threaded)?;
     let p = path.display();
     let mut tar = Tar { r: reader };
