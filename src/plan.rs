@@ -83,24 +83,17 @@ impl FileEntries {
         options: &str,
         origin: Origin,
     ) -> Result<(), String> {
-        match self.cabal2nix.get_mut(name) {
-            Some((s, o, origins)) if s == src && o == options => {
-                push_origin(origins, origin);
-                Ok(())
-            }
-            Some((s, _, _)) => Err(format!(
-                "`{name}` is already in the batch with another source ({s})"
-            )),
-            None => {
-                self.cabal2nix.insert(
-                    name.to_string(),
-                    (src.to_string(), options.to_string(), vec![origin]),
-                );
-                Ok(())
-            }
-        }
+        add_unique(
+            &mut self.cabal2nix,
+            name,
+            (src, options),
+            origin,
+            |(s, _)| format!("`{name}` is already in the batch with another source ({s})"),
+        )
     }
 
+    /// Add a callHackageDirect entry; another version or hash for the same
+    /// name is a conflict.
     pub fn add_hackage_direct(
         &mut self,
         name: &str,
@@ -108,21 +101,37 @@ impl FileEntries {
         sha256: &str,
         origin: Origin,
     ) -> Result<(), String> {
-        match self.hackage_direct.get_mut(name) {
-            Some((v, h, origins)) if v == version && h == sha256 => {
-                push_origin(origins, origin);
-                Ok(())
-            }
-            Some((v, _, _)) => Err(format!(
-                "`{name}` is already in the batch as callHackageDirect {v}"
-            )),
-            None => {
-                self.hackage_direct.insert(
-                    name.to_string(),
-                    (version.to_string(), sha256.to_string(), vec![origin]),
-                );
-                Ok(())
-            }
+        add_unique(
+            &mut self.hackage_direct,
+            name,
+            (version, sha256),
+            origin,
+            |(v, _)| format!("`{name}` is already in the batch as callHackageDirect {v}"),
+        )
+    }
+}
+
+/// Insert `name → value` unless present; the same value adds the origin, a
+/// different one is a conflict described by `conflict(existing)`.
+fn add_unique(
+    map: &mut BTreeMap<String, (String, String, Vec<Origin>)>,
+    name: &str,
+    (a, b): (&str, &str),
+    origin: Origin,
+    conflict: impl FnOnce((&str, &str)) -> String,
+) -> Result<(), String> {
+    match map.get_mut(name) {
+        Some((x, y, origins)) if x == a && y == b => {
+            push_origin(origins, origin);
+            Ok(())
+        }
+        Some((x, y, _)) => Err(conflict((x, y))),
+        None => {
+            map.insert(
+                name.to_string(),
+                (a.to_string(), b.to_string(), vec![origin]),
+            );
+            Ok(())
         }
     }
 }
