@@ -371,7 +371,8 @@ fn green_kind(node: &rowan::GreenNodeData) -> rnix::SyntaxKind {
     <rnix::NixLanguage as rowan::Language>::kind_from_raw(node.kind())
 }
 
-/// [`syntax::head_name`] on the green tree.
+/// The last name of an application chain's head (`callHackage` for
+/// `self.callHackage "a" "1" { }`), read on the green tree.
 fn green_head_name(mut node: &rowan::GreenNodeData) -> Option<&str> {
     while matches!(green_kind(node), NODE_APPLY | NODE_PAREN) {
         node = node.children().find_map(|c| c.into_node())?;

@@ -147,17 +147,6 @@ pub const GLOBAL_BUILTINS: &[&str] = &[
     "toString",
 ];
 
-/// Does `ident` (bare callee) refer to the builtin `name`? True when it is not
-/// lexically bound and `name` is a global builtin, or when it is provided by a
-/// `with` (e.g. `with builtins;`).
-pub fn is_unbound_builtin(ident: &SyntaxNode, name: &str) -> bool {
-    match resolve(ident) {
-        Binding::Global => GLOBAL_BUILTINS.contains(&name),
-        Binding::With => true,
-        _ => false,
-    }
-}
-
 /// Does the callee refer to the builtin `name`? `builtins.name`; a bare
 /// global builtin that is not shadowed; a bare name under `with builtins;`;
 /// or a name bound by `inherit (builtins) name;` / `name = builtins.name;`.

@@ -4,12 +4,7 @@
 //! These work on `SyntaxNode` kinds rather than rnix's typed AST because the
 //! typed accessors assert on shapes that error-recovered trees can violate.
 
-use rnix::{SyntaxKind, SyntaxKind::*, SyntaxNode};
-
-/// Child nodes that are expressions (skips tokens, comments, whitespace).
-pub fn expr_children(node: &SyntaxNode) -> impl Iterator<Item = SyntaxNode> {
-    node.children()
-}
+use rnix::{SyntaxKind::*, SyntaxNode};
 
 /// Strip any number of parentheses.
 pub fn unparen(node: &SyntaxNode) -> SyntaxNode {
@@ -87,26 +82,6 @@ impl Call {
     pub fn arg(&self, i: usize) -> Option<&SyntaxNode> {
         self.args.get(i)
     }
-}
-
-/// The last name of an application chain's head (`callHackage` for
-/// `self.callHackage "a" "1" { }`), without flattening the chain.
-pub fn head_name(apply: &SyntaxNode) -> Option<rnix::SyntaxToken> {
-    let mut head = apply.clone();
-    while head.kind() == NODE_APPLY || head.kind() == NODE_PAREN {
-        head = head.first_child()?;
-    }
-    let ident = match head.kind() {
-        NODE_IDENT => head,
-        NODE_SELECT => head
-            .children()
-            .find(|c| c.kind() == NODE_ATTRPATH)?
-            .children()
-            .last()
-            .filter(|a| a.kind() == NODE_IDENT)?,
-        _ => return None,
-    };
-    ident.first_token()
 }
 
 /// Is `node` the outermost application of its chain (not the function part of
@@ -313,13 +288,4 @@ pub fn attrset_get(node: &SyntaxNode, key: &str) -> Option<SyntaxNode> {
         .into_iter()
         .find(|(k, _)| k == key)
         .and_then(|(_, v)| v)
-}
-
-/// Source text of a node, trimmed of surrounding trivia.
-pub fn text(node: &SyntaxNode) -> String {
-    node.text().to_string()
-}
-
-pub fn kind_is(node: &SyntaxNode, kind: SyntaxKind) -> bool {
-    node.kind() == kind
 }

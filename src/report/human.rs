@@ -118,12 +118,12 @@ fn summary_text(scan: &Scan) -> String {
         let _ = writeln!(t, "    {k:<18} {n}");
     }
     let _ = writeln!(t, "  by file (hotspots first):");
+    let mut hot_by_file: HashMap<&str, usize> = HashMap::new();
+    for x in scan.sites.iter().filter(|x| is_hotspot(x)) {
+        *hot_by_file.entry(x.file.as_str()).or_default() += 1;
+    }
     for (f, n) in &s.by_file {
-        let hot = scan
-            .sites
-            .iter()
-            .filter(|x| &x.file == f && is_hotspot(x))
-            .count();
+        let hot = hot_by_file.get(f.as_str()).copied().unwrap_or(0);
         let mark = if hot > 0 {
             format!("  ({hot} hotspot{})", plural(hot))
         } else {
