@@ -571,6 +571,25 @@ fn push_member(out: &mut Vec<u8>, path: &str, data: Option<&[u8]>) {
     }
 }
 
+/// The pax global header `git archive` (and so every GitHub archive) starts
+/// with: `comment=<commit>`, no member of its own.
+fn push_global_header(out: &mut Vec<u8>, top: &str) {
+    let commit = top.rsplit('-').next().unwrap_or(top);
+    let record = format!("52 comment={commit}\n");
+    let mut h = tar::Header::new_ustar();
+    h.set_path("pax_global_header").expect("pax name");
+    h.set_entry_type(tar::EntryType::XGlobalHeader);
+    h.set_size(record.len() as u64);
+    h.set_mode(0o666);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(MTIME);
+    h.set_cksum();
+    out.extend_from_slice(h.as_bytes());
+    out.extend_from_slice(record.as_bytes());
+    pad(out, record.len());
+}
+
 fn pad(out: &mut Vec<u8>, len: usize) {
     let rem = len % 512;
     if rem != 0 {
@@ -637,6 +656,7 @@ pub fn write_archive(index: &Index, seed: u64, out: &Path) -> std::io::Result<St
         })
         .collect();
     let mut head = Vec::new();
+    push_global_header(&mut head, &top);
     push_member(&mut head, &format!("{top}/"), None);
     let tail = vec![0u8; 1024];
     let mut f = std::io::BufWriter::new(std::fs::File::create(out)?);

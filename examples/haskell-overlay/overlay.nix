@@ -38,6 +38,6 @@ lib.mapAttrs (name: version: self.callHackage name version { }) pins // {
   retry = self.callHackageDirect {
     pkg = "retry";
     ver = "0.9.3.1";
-    sha256 = "1rm0xj2q1mpvp7ld8fkwcnh1vcq2c3h6kfcn1mavjvx1vxgxv5hz";
+    sha256 = "1aziga83nrk31mfwpbwnkx02dfvw0sgljdw75lh9rzwzi6ldw31s";
   } { };
 }
