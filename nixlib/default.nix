@@ -1,5 +1,6 @@
-# ifd-batch's Nix library: every callHackage / callCabal2nix of a package
-# set behind ONE import-from-derivation barrier.
+# ifd-batch's Nix library: the callHackage / callCabal2nix sites of a package
+# set built together, behind two short import-from-derivation barriers
+# instead of one per package (see README.md next to this file).
 #
 #   batch = (import ./nixlib).batch { hself = self; manifest = import ./ifd-batch.nix; };
 #   aeson = batch.callHackage "aeson" "2.1.2.1" { };
@@ -13,8 +14,12 @@ let
   version = "0.1.0";
 
   inherit (builtins)
-    attrNames concatLists concatStringsSep elem filter isAttrs isList
-    isString listToAttrs mapAttrs readFile split typeOf;
+    all attrNames attrValues compareVersions concatLists concatStringsSep
+    concatMap elem filter getContext head isAttrs isList isPath isString
+    listToAttrs mapAttrs match pathExists readFile replaceStrings split
+    stringLength substring typeOf unsafeDiscardStringContext;
+
+  hasInfix = infix: s: stringLength (replaceStrings [ infix ] [ "" ] s) != stringLength s;
 
   lines = s: filter (l: isString l && l != "") (split "\n" s);
 
@@ -27,22 +32,9 @@ let
       overrideScope = scope: overrideCabal f (drv.overrideScope scope);
     };
 
-  # The member list and missing-member bookkeeping shared by all extractors.
-  # $membersPath: wanted members, `<name>/<version>/<name>.{cabal,json}`.
-  # Leaves $out/MISSING (one member a line) and, for each missing member, a
-  # placeholder so that per-package generators still build; the farm turns
-  # those entries into a `throw`.
-  placeholders = ''
+  # Members absent from the index are listed, one a line, in $out/MISSING.
+  listMissing = ''
     LC_ALL=C sort -u missing > "$out/MISSING"
-    while IFS= read -r m; do
-      d=''${m%/*}; f=''${m##*/}; n=''${d%%/*}; v=''${d#*/}
-      mkdir -p "$out/$d"
-      case "$f" in
-        *.cabal) printf 'cabal-version: 2.4\nname: %s\nversion: %s\nbuild-type: Simple\n\nlibrary\n' "$n" "$v" > "$out/$m" ;;
-        *.json) printf '{"package-hashes":{"SHA256":"%s"},"package-locations":[],"package-size":0}\n' \
-                  0000000000000000000000000000000000000000000000000000000000000000 > "$out/$m" ;;
-      esac
-    done < "$out/MISSING"
   '';
 
   # GNU tar: ONE pass over the archive with exact member names (the top
@@ -64,7 +56,9 @@ let
         fi
       done < "$membersPath"
     else
-      top=$(tar -tzf "$index" | head -n 1)
+      # stdenv runs this under `set -o pipefail`: tar is killed by SIGPIPE once
+      # head has its line, so its status must not reach the pipeline's.
+      top=$({ tar -tzf "$index" || :; } | head -n 1)
       top=''${top%%/*}
       [ -n "$top" ] || { echo "ifd-batch: $index: empty archive" >&2; exit 1; }
       # The members' version directories (exact names of directory members:
@@ -72,7 +66,8 @@ let
       sed -e '/^$/d' -e 's|/[^/]*$|/|' -e "s|^|$top/|" "$membersPath" | LC_ALL=C sort -u > wanted
       if ! tar -xzf "$index" -C "$out" --strip-components=1 --files-from=wanted 2> tar.err; then
         # Members absent from the index are expected; anything else is not.
-        if grep -v -e 'Not found in archive' -e 'Exiting with failure status' tar.err | grep -q .; then
+        grep -v -e 'Not found in archive' -e 'Exiting with failure status' tar.err > tar.other || :
+        if [ -s tar.other ]; then
           cat tar.err >&2; exit 1
         fi
       fi
@@ -92,8 +87,31 @@ let
     fi
   '';
 
+  # A build script that never fails: it runs the generator's own script
+  # (`$ifdBatchCommandPath`, with stdenv's shell options) and records a
+  # failure in $out/FAILED instead of failing, so that one broken entry cannot
+  # fail the barrier every other entry waits for. On success, a `src = <store
+  # path>;` line is replaced (callCabal2nix puts the caller's src back), so
+  # the result has no store references and is substitutable.
+  probeCommand = ''
+    if bash -e -o pipefail -O inherit_errexit "$ifdBatchCommandPath" > "$TMPDIR/ifd-batch.log" 2>&1; then
+      cat "$TMPDIR/ifd-batch.log" >&2
+      store=''${NIX_STORE:-/nix/store}
+      sed -i -e "s|^  src = $store/[^;]*;\$|  src = null; # restored by ifd-batch with overrideCabal, as nixpkgs does|" \
+        "$out/default.nix"
+    else
+      status=$?
+      rm -rf "$out"
+      mkdir -p "$out"
+      # (store paths masked: a log must not become a runtime reference)
+      { echo "exit status $status"
+        tail -n 30 "$TMPDIR/ifd-batch.log" | sed -e 's|/nix/store/[a-z0-9]\{32\}-|/nix/store/…-|g'
+      } > "$out/FAILED"
+    fi
+  '';
+
   batch =
-    { hself
+    args@{ hself
     , manifest
     , extractor ? "tar"
     , all-cabal-hashes ? null
@@ -109,6 +127,7 @@ let
       runCommand =
         if scope.buildPackages != null && scope.buildPackages ? runCommand
         then scope.buildPackages.runCommand else scope.runCommand;
+      explicitIndex = all-cabal-hashes != null || hself ? all-cabal-hashes;
       index =
         if all-cabal-hashes != null then all-cabal-hashes
         else if hself ? all-cabal-hashes then hself.all-cabal-hashes
@@ -118,50 +137,102 @@ let
       # ---------------------------------------------------------- manifest
       hackage = concatLists (map (name:
         let v = manifest.hackage.${name}; in
-        map (version: { inherit name version; }) (if isList v then v else [ v ]))
+        map (version: { inherit name version; })
+          (if isList v then v else [ v ]))
         (attrNames (manifest.hackage or { })));
       cabal2nix = manifest.cabal2nix or { };
       direct = manifest.hackageDirect or { };
+      originOf = key: let o = manifest.origins.${key} or null; in if o == null then "" else " (${o})";
 
       hasHackage = name: version:
         manifest ? hackage && manifest.hackage ? ${name}
         && (let v = manifest.hackage.${name}; in if isList v then elem version v else v == version);
 
-      members = concatLists (map (e: [
+      members = concatMap (e: [
         "${e.name}/${e.version}/${e.name}.cabal"
         "${e.name}/${e.version}/${e.name}.json"
-      ]) hackage);
+      ]) hackage;
+
+      # ---------------------------------------------------------- checks
+      # nixpkgs before 22.11 wrote the generator's store path into every
+      # package (`preConfigure = "# Generated from …"`, NixOS/nixpkgs#194753):
+      # drvPaths could not stay those of nixpkgs.
+      supported =
+        if lib ? version && compareVersions lib.version "22.11" < 0
+        then throw ("ifd-batch: nixpkgs ${lib.version} is not supported: before 22.11, callHackage "
+          + "and callCabal2nix put the cabal2nix generator's store path into every package "
+          + "(preConfigure \"# Generated from …\"), so a batch cannot keep the packages' drvPaths; "
+          + "ifd-batch supports nixpkgs 22.11 and later")
+        else true;
+
+      # A set changed with `.override { all-cabal-hashes = …; }` reads another
+      # index, which it does not export. Its own hackage2nix derivation says
+      # which: the batch refuses to extract from a different one.
+      sameIndex =
+        if explicitIndex || hackage == [ ] || !(hself ? hackage2nix) then true
+        else
+          let
+            e = head hackage;
+            genText = readFile (hself.hackage2nix e.name e.version).drvPath;
+            comp = match ".*(/nix/store/[a-z0-9]{32}-all-cabal-hashes-component-[^\"]*[.]drv).*" genText;
+            indexPath = unsafeDiscardStringContext (toString index);
+          in
+          if comp == null || hasInfix indexPath (readFile (head comp)) then true
+          else throw ("ifd-batch: this package set reads all-cabal-hashes from another index than "
+            + "${indexPath} (it was changed with `.override { all-cabal-hashes = …; }`), which the set "
+            + "does not export; pass that index to the batch: "
+            + "`(import ./nix/ifd-batch.nix FILE self).withIndex INDEX`, or nixlib's "
+            + "`batch { all-cabal-hashes = INDEX; … }`");
 
       # ---------------------------------------------------------- one pass
       extracted = runCommand "ifd-batch-cabal-hashes" {
         inherit index;
         members = concatStringsSep "\n" members + "\n";
         passAsFile = [ "members" ];
-      } ((if extractor == "tar" then tarExtract else cliExtract extractor) + placeholders);
+      } ((if extractor == "tar" then tarExtract else cliExtract extractor) + listMissing);
+
+      # Barrier 1: the extraction (one tar pass).
+      missing = lines (readFile "${extracted}/MISSING");
+      isMissing = name: version:
+        elem "${name}/${version}/${name}.cabal" missing || elem "${name}/${version}/${name}.json" missing;
 
       # ---------------------------------------------------------- generators
-      # The same haskellSrc2nix call as the package set's hackage2nix, on the
-      # batch's copy of the two files.
-      hackageGen = name: version: hself.haskellSrc2nix {
-        name = "${name}-${version}";
-        sha256 = ''$(sed -e 's/.*"SHA256":"//' -e 's/".*$//' "${extracted}/${name}/${version}/${name}.json")'';
-        src = "${extracted}/${name}/${version}/${name}.cabal";
+      # Each entry's two files, copied into the store by content: a
+      # generator's path depends on its own entry only, so adding or changing
+      # one entry rebuilds the extraction and that entry's generator, no other.
+      entryDir = name: version: builtins.path {
+        path = "${extracted}/${name}/${version}";
+        name = "hackage-${name}-${version}";
       };
 
+      # The same haskellSrc2nix call as the package set's hackage2nix.
+      hackageGen = name: version:
+        let dir = entryDir name version; in
+        hself.haskellSrc2nix {
+          name = "${name}-${version}";
+          sha256 = ''$(sed -e 's/.*"SHA256":"//' -e 's/".*$//' "${dir}/${name}.json")'';
+          src = "${dir}/${name}.cabal";
+        };
+
       # As the package set's callCabal2nixWithOptions prepares its source.
-      cabal2nixGen = name: src: opts:
+      cabal2nixSrc = src: opts:
         let
-          extraCabal2nixOptions = if isString opts then opts else opts.extraCabal2nixOptions or "";
           srcModifier = if isString opts then null else opts.srcModifier or null;
           defaultFilter = path: type:
             lib.hasSuffix ".cabal" path || baseNameOf path == "package.yaml";
         in
-        hself.haskellSrc2nix {
-          inherit name extraCabal2nixOptions;
-          src = if srcModifier != null then srcModifier src
-            else if lib.canCleanSource src then lib.cleanSourceWith { inherit src; filter = defaultFilter; }
-            else src;
-        };
+        if srcModifier != null then srcModifier src
+        else if lib.canCleanSource src then lib.cleanSourceWith { inherit src; filter = defaultFilter; }
+        else src;
+      cabal2nixGen = name: src: opts: hself.haskellSrc2nix {
+        inherit name;
+        extraCabal2nixOptions = if isString opts then opts else opts.extraCabal2nixOptions or "";
+        src = cabal2nixSrc src opts;
+      };
+
+      # A source needs no build when its string's context holds only plain
+      # store paths (a local path, a cleaned source, a flake's `self`).
+      isLocal = src: all (c: !(c ? outputs) && !(c ? allOutputs)) (attrValues (getContext (toString src)));
 
       directSrc = { pkg, ver, sha256, candidate ? false, ... }:
         let pkgver = "${pkg}-${ver}"; in
@@ -173,51 +244,74 @@ let
         };
       directEntry = pkg: { pkg = pkg; } // direct.${pkg};
 
-      # key -> generator derivation
-      generators = listToAttrs (
-        map (e: { name = "hackage/${e.name}/${e.version}"; value = hackageGen e.name e.version; }) hackage
-        ++ map (n: { name = "cabal2nix/${n}"; value = cabal2nixGen n cabal2nix.${n}.src (cabal2nix.${n}.options or ""); })
-          (attrNames cabal2nix)
-        ++ map (p: { name = "direct/${p}"; value = cabal2nixGen p (directSrc (directEntry p)) (direct.${p}.options or ""); })
-          (attrNames direct));
+      # The generator wrapped so that its failure is recorded, not raised
+      # (probeCommand); without overrideAttrs, the generator itself.
+      probe = gen:
+        if gen ? overrideAttrs then
+          gen.overrideAttrs (old: {
+            buildCommand = probeCommand;
+            ifdBatchCommand = old.buildCommand;
+            passAsFile = (old.passAsFile or [ ]) ++ [ "ifdBatchCommand" ];
+          })
+        else gen;
 
-      # ---------------------------------------------------------- the farm
-      # Copies (no symlinks, no store paths left in the files: no runtime
-      # references, substitutable from a binary cache).
-      farm = runCommand "ifd-batch-cabal2nix" {
-        inherit extracted;
-        entries = concatStringsSep "\n" (map (k: "${k} ${generators.${k}}") (attrNames generators)) + "\n";
-        passAsFile = [ "entries" ];
-      } ''
-        mkdir -p "$out"
-        cp "$extracted/MISSING" "$out/MISSING"
-        store=''${NIX_STORE:-/nix/store}
-        while read -r key gen; do
-          [ -n "$key" ] || continue
-          mkdir -p "$out/$key"
-          case "$key" in
-            hackage/*)
-              nv=''${key#hackage/}; n=''${nv%%/*}
-              if grep -qxF -e "$nv/$n.cabal" -e "$nv/$n.json" "$out/MISSING"; then
-                printf 'throw "ifd-batch: %s is not in the all-cabal-hashes index"\n' "$nv" > "$out/$key/default.nix"
-                continue
-              fi ;;
-          esac
-          sed -e "s|^  src = $store/[^;]*;\$|  src = null; # restored by ifd-batch with overrideCabal, as nixpkgs does|" \
-            "$gen/default.nix" > "$out/$key/default.nix"
-        done < "$entriesPath"
-      '';
+      # key -> { gen (the nixpkgs-style generator: cabal2nixDeriver), probe,
+      #          shared (in the common barrier), what (for messages) }
+      entries = listToAttrs (
+        map (e: {
+          name = "hackage/${e.name}/${e.version}";
+          value = let gen = hackageGen e.name e.version; in {
+            inherit gen; probe = probe gen; shared = true;
+            what = "hackage entry ${e.name} ${e.version}";
+          };
+        }) (filter (e: !(isMissing e.name e.version)) hackage)
+        ++ map (n: {
+          name = "cabal2nix/${n}";
+          value = let
+            e = cabal2nix.${n};
+            gen = cabal2nixGen n e.src (e.options or "");
+          in {
+            inherit gen; probe = probe gen;
+            # A fetched source could fail to download: it gets its own barrier.
+            shared = isLocal e.src;
+            what = "cabal2nix entry ${n}";
+          };
+        }) (attrNames cabal2nix)
+        ++ map (p: {
+          name = "direct/${p}";
+          value = let gen = cabal2nixGen p (directSrc (directEntry p)) (direct.${p}.options or ""); in {
+            inherit gen; probe = probe gen; shared = false;
+            what = "hackageDirect entry ${p}";
+          };
+        }) (attrNames direct));
 
-      missing = lines (readFile "${farm}/MISSING");
-      isMissing = name: version:
-        elem "${name}/${version}/${name}.cabal" missing || elem "${name}/${version}/${name}.json" missing;
+      # Barrier 2: a string without characters whose context is every shared
+      # entry's probe. Whatever site is forced first, Nix builds them all at
+      # once (in parallel); the others then read from a warm store.
+      barrier = substring 0 0 (concatStrings (map (k: "${entries.${k}.probe}")
+        (filter (k: entries.${k}.shared) (attrNames entries))));
+      concatStrings = concatStringsSep "";
 
-      keepDeriver = hself.callPackageKeepDeriver or (src: args:
+      generators = mapAttrs (_: e: e.gen) entries;
+      probes = mapAttrs (_: e: e.probe) entries;
+
+      # nixpkgs' callPackageKeepDeriver: `cabal2nixDeriver` is the generator.
+      keepDeriver = deriver: expr: args:
         overrideCabal (orig: {
-          passthru = orig.passthru or { } // { cabal2nixDeriver = src; };
-        }) (hself.callPackage src args));
+          passthru = orig.passthru or { } // { cabal2nixDeriver = deriver; };
+        }) (hself.callPackage expr args);
 
-      fromFarm = key: args: keepDeriver "${farm}/${key}" args;
+      fromBatch = key: args:
+        let
+          e = entries.${key};
+          out = (if e.shared then barrier else "") + "${e.probe}";
+        in
+        assert supported && sameIndex;
+        if pathExists "${out}/FAILED"
+        then abort ("ifd-batch: cabal2nix failed for the ${e.what}${originOf key}:\n"
+          + readFile "${out}/FAILED"
+          + "(the other batched packages are not affected)")
+        else keepDeriver e.gen "${out}/default.nix" args;
 
       sameSrc = a: b: typeOf a == typeOf b && toString a == toString b;
 
@@ -225,14 +319,14 @@ let
       callHackage = name: version: args:
         if !(hasHackage name version) then hself.callHackage name version args
         else if isMissing name version then
-          throw ("ifd-batch: ${name} ${version} is not in the all-cabal-hashes index ${toString index} "
-            + "(manifest entry hackage.${name}; see ${farm}/MISSING)")
-        else fromFarm "hackage/${name}/${version}" args;
+          abort ("ifd-batch: ${name} ${version} is not in the all-cabal-hashes index ${toString index} "
+            + "(manifest entry hackage.${name}${originOf "hackage/${name}/${version}"}; see ${extracted}/MISSING)")
+        else fromBatch "hackage/${name}/${version}" args;
 
       callCabal2nixWithOptions = name: src: opts: args:
         let e = cabal2nix.${name} or null; in
         if e != null && isString opts && opts == (e.options or "") && sameSrc e.src src
-        then overrideCabal (orig: { inherit src; }) (fromFarm "cabal2nix/${name}" args)
+        then overrideCabal (orig: { inherit src; }) (fromBatch "cabal2nix/${name}" args)
         else hself.callCabal2nixWithOptions name src opts args;
 
       callCabal2nix = name: src: args: callCabal2nixWithOptions name src "" args;
@@ -243,19 +337,25 @@ let
           && (e.options or "") == ""
         then
           overrideCabal (orig: { revision = rev.revision; editedCabalFile = rev.sha256; })
-            (overrideCabal (orig: { src = directSrc spec; }) (fromFarm "direct/${pkg}" args))
+            (overrideCabal (orig: { src = directSrc spec; }) (fromBatch "direct/${pkg}" args))
         else hself.callHackageDirect spec args;
 
-      # haskell.lib.packageSourceOverrides through the batch (an overlay).
+      # haskell.lib.packageSourceOverrides through a batch of the set it
+      # extends (`self`), whatever set this batch was made for.
       packageSourceOverrides = overrides: self: super:
+        let b = batch (args // { hself = self; }); in
         mapAttrs (name: src:
           let isPath = x: builtins.substring 0 1 (toString x) == "/"; in
-          if isPath src then callCabal2nix name src { } else callHackage name src { })
+          if isPath src then b.callCabal2nix name src { } else b.callHackage name src { })
           overrides;
+
+      # The same batch reading another index (for a set made with
+      # `.override { all-cabal-hashes = …; }`).
+      withIndex = index: batch (args // { all-cabal-hashes = index; });
     in
     {
       inherit callHackage callHackageDirect callCabal2nix callCabal2nixWithOptions
-        packageSourceOverrides extracted farm generators manifest index missing;
+        packageSourceOverrides withIndex extracted generators probes manifest index missing;
     };
 in
 {

@@ -154,10 +154,10 @@ fn overrides_change_drvpaths() {
 }
 
 /// nixpkgs-style: one IFD barrier per package, each a serial tar pass.
-/// Batch: exactly one barrier holding the extraction, every generator and
-/// the farm.
+/// Batch: two barriers whatever the number of packages — the extraction
+/// (one tar pass), then every generator at once.
 #[test]
-fn batch_needs_one_ifd_barrier() {
+fn batch_needs_two_short_barriers() {
     let Some(nix) = Nix::get() else { return };
     let salt = format!("salt = {};", Nix::str(&fresh_salt("barrier")));
     let pins = 12;
@@ -165,7 +165,10 @@ fn batch_needs_one_ifd_barrier() {
     let old = nix
         .eval_json_logged(&case_expr("pins", "nixpkgs", &salt))
         .expect_ok("pins nixpkgs-style");
-    let old_barriers = old.barriers();
+    // (the cabal2nix tool itself is built once, with the first barrier)
+    let tool = |b: &mut Vec<String>| b.retain(|d| !d.ends_with("-cabal2nix-mini.drv"));
+    let mut old_barriers = old.barriers();
+    old_barriers.iter_mut().for_each(tool);
     assert_eq!(old_barriers.len(), pins, "{old_barriers:#?}");
     for b in &old_barriers {
         assert_eq!(b.len(), 2, "component + generator: {b:?}");
@@ -175,26 +178,14 @@ fn batch_needs_one_ifd_barrier() {
     let new = nix
         .eval_json_logged(&case_expr("pins", "batch", &salt))
         .expect_ok("pins batch");
-    let new_barriers = new.barriers();
-    assert_eq!(new_barriers.len(), 1, "{new_barriers:#?}");
-    let b = &new_barriers[0];
-    assert_eq!(
-        b.iter()
-            .filter(|d| d.ends_with("-ifd-batch-cabal-hashes.drv"))
-            .count(),
-        1
-    );
-    assert_eq!(
-        b.iter()
-            .filter(|d| d.ends_with("-ifd-batch-cabal2nix.drv"))
-            .count(),
-        1
-    );
-    assert_eq!(b.iter().filter(|d| d.contains("-cabal2nix-")).count(), pins);
-    assert!(
-        !b.iter().any(|d| d.contains("all-cabal-hashes-component")),
-        "{b:?}"
-    );
+    let mut new_barriers = new.barriers();
+    new_barriers.iter_mut().for_each(tool);
+    assert_eq!(new_barriers.len(), 2, "{new_barriers:#?}");
+    assert_eq!(new_barriers[0].len(), 1, "{new_barriers:#?}");
+    assert!(new_barriers[0][0].ends_with("-ifd-batch-cabal-hashes.drv"));
+    let b = &new_barriers[1];
+    assert_eq!(b.len(), pins, "{b:?}");
+    assert!(b.iter().all(|d| d.contains("-cabal2nix-")), "{b:?}");
     assert_eq!(old.stdout, new.stdout, "same drvPaths");
 }
 
@@ -234,10 +225,10 @@ fn missing_entry_fails_only_its_attribute_with_a_clear_message() {
     }
 }
 
-/// The farm is copies without store references (substitutable), the
+/// The generators' outputs are reference-free files (substitutable), the
 /// extraction lists missing members instead of failing.
 #[test]
-fn farm_is_self_contained_and_extraction_lists_missing() {
+fn outputs_are_self_contained_and_extraction_lists_missing() {
     let Some(nix) = Nix::get() else { return };
     let salt = Nix::str(&fresh_salt("farm"));
     let batch = format!(
@@ -245,27 +236,27 @@ fn farm_is_self_contained_and_extraction_lists_missing() {
            manifest = {{ hackage = {{ aeson = \"2.2.1.0\"; nope = \"1.0\"; }}; \
                          cabal2nix.local-pkg.src = {WORLD}/sources/local-pkg; }}; }})"
     );
-    let farm = nix.build(&format!("{batch}.farm"));
     let extracted = nix.build(&format!("{batch}.extracted"));
-    let refs = nix
-        .command("nix-store")
-        .args(["-q", "--references", &farm])
-        .output()
-        .unwrap();
-    assert!(refs.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&refs.stdout).trim(),
-        "",
-        "farm references"
-    );
-    let mut files = Vec::new();
-    walk(Path::new(&farm), &mut files);
-    for f in &files {
-        let meta = std::fs::symlink_metadata(f).unwrap();
-        assert!(!meta.file_type().is_symlink(), "{f:?} is a symlink");
+    for key in ["cabal2nix/local-pkg", "hackage/aeson/2.2.1.0"] {
+        let out = nix.build(&format!("{batch}.probes.{}", Nix::str(key)));
+        let refs = nix
+            .command("nix-store")
+            .args(["-q", "--references", &out])
+            .output()
+            .unwrap();
+        assert!(refs.status.success());
+        assert_eq!(String::from_utf8_lossy(&refs.stdout).trim(), "", "{key} references");
+        let mut files = Vec::new();
+        walk(Path::new(&out), &mut files);
+        for f in &files {
+            let meta = std::fs::symlink_metadata(f).unwrap();
+            assert!(!meta.file_type().is_symlink(), "{f:?} is a symlink");
+        }
+        let text = std::fs::read_to_string(format!("{out}/default.nix")).unwrap();
+        assert!(!text.contains("/nix/store"), "{text}");
     }
-    let local = std::fs::read_to_string(format!("{farm}/cabal2nix/local-pkg/default.nix")).unwrap();
-    assert!(!local.contains("/nix/store"), "{local}");
+    let local = nix.build(&format!("{batch}.probes.\"cabal2nix/local-pkg\""));
+    let local = std::fs::read_to_string(format!("{local}/default.nix")).unwrap();
     assert!(local.contains("pname = \"local-pkg\""), "{local}");
     let missing = std::fs::read_to_string(format!("{extracted}/MISSING")).unwrap();
     assert_eq!(missing, "nope/1.0/nope.cabal\nnope/1.0/nope.json\n");
@@ -361,6 +352,9 @@ fn generator_is_deterministic_with_the_real_layout() {
         paths.push(p);
     }
     let top = synth::top_dir(42);
+    // A GitHub archive: the pax global header first, then the top directory.
+    assert_eq!(paths[0], "pax_global_header");
+    paths.remove(0);
     assert_eq!(paths[0], format!("{top}/"));
     assert!(paths.iter().all(|p| p.starts_with(&format!("{top}/"))));
     let mut sorted = paths.clone();
@@ -445,4 +439,263 @@ fn extraction_without_hackage_entries_is_empty() {
     let mut files = Vec::new();
     walk(Path::new(&extracted), &mut files);
     assert_eq!(files, vec![Path::new(&extracted).join("MISSING")]);
+}
+
+// ------------------------------------------------------------- fidelity
+// The world behaves like nixpkgs where ifd-batch depends on it.
+
+/// Builds run under bash with stdenv's shell options: pipefail and
+/// inherit_errexit stay on while a runCommand's script runs (passed as a file).
+#[test]
+fn builds_run_under_stdenv_shell_options() {
+    let Some(nix) = Nix::get() else { return };
+    let salt = Nix::str(&fresh_salt("shellopts"));
+    let run = |script: &str| {
+        nix.eval_json(&format!(
+            "let pkgs = import {WORLD} {{ salt = {salt}; }}; \
+             in builtins.readFile (pkgs.runCommand \"opts\" {{ }} {})",
+            Nix::str(script)
+        ))
+    };
+    let ok = run("[ -f \"$buildCommandPath\" ]; echo \"$-\" > $out; shopt -o pipefail >> $out")
+        .expect_ok("plain script");
+    assert!(ok.stdout.contains("pipefail"), "{}", ok.stdout);
+    assert!(ok.stdout.contains('e'), "{}", ok.stdout);
+    // The bug of the last round: SIGPIPE in a pipeline fails the build.
+    let r = run("x=$(yes | head -n 1); echo \"$x\" > $out");
+    assert!(!r.ok, "pipefail must be on");
+    assert!(r.stderr.contains("exit code 141"), "{}", r.stderr);
+    let r = run("x=$(false; echo after); echo \"$x\" > $out");
+    assert!(!r.ok, "inherit_errexit must be on");
+}
+
+/// The extraction survives a listing far larger than a pipe buffer under
+/// pipefail (the last round's exit 141), from a GitHub-archive-shaped index.
+#[test]
+fn extraction_of_a_large_github_archive_under_pipefail() {
+    let Some(nix) = Nix::get() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let spec = synth::Spec {
+        packages: 1500,
+        versions: 2,
+        seed: 11,
+        include: vec![("aeson".into(), "2.2.1.0".into())],
+    };
+    let index = synth::generate(&spec);
+    let archive = dir.path().join("all-cabal-hashes.tar.gz");
+    synth::write_archive(&index, spec.seed, &archive).unwrap();
+    // A GitHub archive: pax global header, directory members.
+    let mut raw = Vec::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(&archive).unwrap())
+        .read_to_end(&mut raw)
+        .unwrap();
+    assert_eq!(raw[156], b'g', "pax global header first");
+    let (last, versions) = index.iter().next_back().unwrap();
+    let version = versions.keys().next().unwrap();
+    let salt = Nix::str(&fresh_salt("large"));
+    let out = nix.build(&format!(
+        "((import ./nixlib).batch {{ hself = (import {WORLD} {{ salt = {salt}; \
+             all-cabal-hashes = {}; }}).haskellPackages; \
+           manifest.hackage = {{ aeson = \"2.2.1.0\"; {} = {}; }}; }}).extracted",
+        archive.display(),
+        Nix::str(last),
+        Nix::str(version)
+    ));
+    assert!(Path::new(&format!("{out}/{last}/{version}/{last}.cabal")).is_file());
+    assert_eq!(std::fs::read_to_string(format!("{out}/MISSING")).unwrap(), "");
+}
+
+/// The package set exports what nixpkgs' exports: not its index, not
+/// callPackageKeepDeriver, not all-cabal-hashes-component.
+#[test]
+fn package_set_exports_what_nixpkgs_exports() {
+    let Some(nix) = Nix::get() else { return };
+    let r = nix
+        .eval_json(&format!(
+            "let hp = (import {WORLD} {{ }}).haskellPackages; in \
+             map (n: hp ? ${{n}}) [ \"all-cabal-hashes\" \"callPackageKeepDeriver\" \
+               \"all-cabal-hashes-component\" \"hackage2nix\" \"haskellSrc2nix\" \"callHackage\" ]"
+        ))
+        .expect_ok("exports");
+    assert_eq!(r.stdout.trim(), "[false,false,false,true,true,true]");
+}
+
+/// Fetchers are fixed-output: a wrong hash and a missing source fail as
+/// nixpkgs' do.
+#[test]
+fn fetchers_are_fixed_output_and_can_fail() {
+    let Some(nix) = Nix::get() else { return };
+    let fetch = |url: &str, hash: &str| {
+        nix.command("nix-build")
+            .args(["--no-out-link", "-E"])
+            .arg(format!(
+                "(import {WORLD} {{ }}).fetchzip {{ url = {}; sha256 = {}; }}",
+                Nix::str(url),
+                Nix::str(hash)
+            ))
+            .output()
+            .unwrap()
+    };
+    let good = "1aziga83nrk31mfwpbwnkx02dfvw0sgljdw75lh9rzwzi6ldw31s";
+    let o = fetch("mirror://hackage/retry-0.9.3.1/retry-0.9.3.1.tar.gz", good);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = fetch(
+        "mirror://hackage/retry-0.9.3.1/retry-0.9.3.1.tar.gz",
+        "1bziga83nrk31mfwpbwnkx02dfvw0sgljdw75lh9rzwzi6ldw31s",
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("hash mismatch"), "{err}");
+    // (a hash no other source has: a valid output would not be fetched again)
+    let o = fetch(
+        "mirror://hackage/gone-1.0/gone-1.0.tar.gz",
+        "0000000000000000000000000000000000000000000000000000",
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("cannot download"), "{err}");
+}
+
+// ------------------------------------------------------------- nixpkgs' corners
+
+/// `haskellPackages.override { all-cabal-hashes = …; }`: the set reads
+/// another index, which it does not export. The batch refuses loudly rather
+/// than extract from pkgs.all-cabal-hashes; `withIndex` gives nixpkgs' drvPaths.
+#[test]
+fn overridden_index_is_refused_or_passed_explicitly() {
+    let Some(nix) = Nix::get() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    synth::write_dir(&synth::generate(&default_spec()), dir.path()).unwrap();
+    let salt = Nix::str(&fresh_salt("override-index"));
+    let expr = |how: &str| {
+        format!(
+            "let pkgs = import {WORLD} {{ salt = {salt}; }}; \
+               hp = (pkgs.haskellPackages.override {{ all-cabal-hashes = {}; }}).override {{ \
+                 overrides = self: super: let b = (import ./nixlib).batch {{ hself = self; \
+                   manifest.hackage.aeson = \"2.2.1.0\"; }}; in {{ \
+                   aeson = {how}; }}; }}; \
+             in hp.aeson.drvPath",
+            dir.path().display()
+        )
+    };
+    let want = nix
+        .eval_json(&expr("self.callHackage \"aeson\" \"2.2.1.0\" { }"))
+        .expect_ok("nixpkgs-style");
+    let r = nix.eval_json(&expr("b.callHackage \"aeson\" \"2.2.1.0\" { }"));
+    assert!(!r.ok, "must refuse");
+    assert!(
+        r.stderr.contains("reads all-cabal-hashes from another index"),
+        "{}",
+        r.stderr
+    );
+    let got = nix
+        .eval_json(&expr(&format!(
+            "(b.withIndex {}).callHackage \"aeson\" \"2.2.1.0\" {{ }}",
+            dir.path().display()
+        )))
+        .expect_ok("withIndex");
+    assert_eq!(want.stdout, got.stdout);
+}
+
+/// Before nixpkgs 22.11 drvPaths cannot stay identical: said clearly.
+#[test]
+fn nixpkgs_before_22_11_is_refused_clearly() {
+    let Some(nix) = Nix::get() else { return };
+    let r = nix.eval_json(&format!(
+        "let pkgs = import {WORLD} {{ lib = import {WORLD}/lib.nix // {{ version = \"22.05.4\"; }}; }}; \
+           b = (import ./nixlib).batch {{ hself = pkgs.haskellPackages; manifest.hackage.aeson = \"2.2.1.0\"; }}; \
+         in (b.callHackage \"aeson\" \"2.2.1.0\" {{ }}).drvPath"
+    ));
+    assert!(!r.ok);
+    assert!(
+        r.stderr.contains("nixpkgs 22.05.4 is not supported") && r.stderr.contains("22.11"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// `passthru.cabal2nixDeriver` is a derivation both ways (nixpkgs' keeps the
+/// cabal2nix derivation there).
+#[test]
+fn cabal2nix_deriver_stays_a_derivation() {
+    let Some(nix) = Nix::get() else { return };
+    let r = nix
+        .eval_json(&format!(
+            "let pkgs = import {WORLD} {{ }}; \
+               f = style: let c = import {WORLD}/cases/plain.nix {{ inherit pkgs style; }}; in \
+                 builtins.mapAttrs (n: v: v.cabal2nixDeriver.type or \"none\") c; \
+             in [ (f \"nixpkgs\") (f \"batch\") ]"
+        ))
+        .expect_ok("derivers");
+    let v: Vec<BTreeMap<String, String>> = serde_json::from_str(&r.stdout).unwrap();
+    assert!(!v[0].is_empty());
+    assert_eq!(v[0], v[1]);
+    assert!(v[1].values().all(|t| t == "derivation"), "{v:?}");
+}
+
+// ------------------------------------------------------------- isolation
+
+fn isolation_expr(attr: &str, style: &str, salt: &str, extra: &str) -> String {
+    format!(
+        "(import {WORLD}/cases/isolation.nix {{ pkgs = import {WORLD} {{ salt = {salt}; }}; \
+           style = \"{style}\"; extraPins = {{ {extra} }}; }}).{attr}.drvPath"
+    )
+}
+
+/// Every failure kind fails its own attribute only, with a message naming
+/// the entry; the healthy attributes keep nixpkgs' drvPaths and never build
+/// (or download) the broken entries' fetches.
+#[test]
+fn a_broken_entry_fails_only_its_attribute() {
+    let Some(nix) = Nix::get() else { return };
+    let salt = Nix::str(&fresh_salt("isolation"));
+    for attr in ["aeson", "lens", "text", "local-pkg"] {
+        let want = nix
+            .eval_json(&isolation_expr(attr, "nixpkgs", &salt, ""))
+            .expect_ok(attr);
+        let got = nix
+            .eval_json_logged(&isolation_expr(attr, "batch", &salt, ""))
+            .expect_ok(attr);
+        assert_eq!(want.stdout, got.stdout, "{attr}");
+        assert!(
+            !got.builds().iter().any(|d| d.contains("unreachable") || d.ends_with("-source.drv")),
+            "{attr} must not wait for a download: {:?}",
+            got.builds()
+        );
+    }
+    for (attr, needle) in [
+        ("no-cabal", "cabal2nix failed for the cabal2nix entry no-cabal"),
+        ("bad-cabal", "cabal2nix failed for the cabal2nix entry bad-cabal"),
+        ("ghost", "ghost 0.1.2 is not in the all-cabal-hashes index"),
+        ("unreachable", "cannot download"),
+    ] {
+        let r = nix.eval_json(&isolation_expr(attr, "batch", &salt, ""));
+        assert!(!r.ok, "{attr} should fail");
+        assert!(r.stderr.contains(needle), "{attr}: {}", r.stderr);
+        // As nixpkgs: tryEval does not catch it.
+        let r = nix.eval_json(&format!(
+            "builtins.tryEval ({})",
+            isolation_expr(attr, "batch", &salt, "")
+        ));
+        assert!(!r.ok, "{attr}: uncatchable, as in nixpkgs");
+    }
+}
+
+/// Adding one entry rebuilds the extraction and that entry's generator only.
+#[test]
+fn adding_an_entry_rebuilds_only_that_entry() {
+    let Some(nix) = Nix::get() else { return };
+    let salt = Nix::str(&fresh_salt("incremental"));
+    nix.eval_json(&isolation_expr("aeson", "batch", &salt, ""))
+        .expect_ok("warm");
+    let r = nix
+        .eval_json(&isolation_expr(
+            "aeson",
+            "batch",
+            &salt,
+            "servant = \"0.20.1\";",
+        ))
+        .expect_ok("one more entry");
+    let builds = r.builds();
+    assert_eq!(builds.len(), 2, "{builds:#?}");
+    assert!(builds.iter().any(|d| d.ends_with("-ifd-batch-cabal-hashes.drv")), "{builds:?}");
+    assert!(builds.iter().any(|d| d.ends_with("-cabal2nix-servant-0.20.1.drv")), "{builds:?}");
 }
