@@ -2,7 +2,7 @@
 # Evaluation wall time of N callHackage sites, nixpkgs-style vs nixlib's batch,
 # on a realistic synthetic all-cabal-hashes (≈ 175,000 versions, ≈ 100 MB gz).
 #
-#   benches/nixlib-eval.sh [--sizes "10 50 200"] [--max-old N]
+#   benches/nixlib-eval.sh [--sizes "10 50 200"] [--max-old N] [--no-cold]
 #
 # - The index is generated once into bench-work/index/ (gitignored) with
 #   `cargo run --release --example synth-index -- --realistic`.
@@ -14,6 +14,9 @@
 #   styles share no IFD derivation, and must give the same drvPaths.
 # - nixpkgs-style runs with N > --max-old (default: no limit) are skipped and
 #   reported as such.
+# - Incremental: with the N-entry overlay built, ONE entry is added (the
+#   same salt, so everything else is warm) and evaluated again, both styles:
+#   derivations built (counted from Nix's `building` lines) and wall time.
 # - Finally: the batch's one-pass extraction of the 2×max(N) members, timed
 #   as a plain `tar` command (what the extraction derivation runs), against
 #   one `gzip -dc` of the archive. All timings are wall clock: other load on
@@ -23,11 +26,13 @@ cd "$(dirname "$0")/.."
 
 sizes="10 50 200"
 max_old=1000000
+no_cold=
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes=$2; shift 2 ;;
     --max-old) max_old=$2; shift 2 ;;
-    *) echo "usage: $0 [--sizes \"10 50 200\"] [--max-old N]" >&2; exit 2 ;;
+    --no-cold) no_cold=1; shift ;;
+    *) echo "usage: $0 [--sizes \"10 50 200\"] [--max-old N] [--no-cold]" >&2; exit 2 ;;
   esac
 done
 
@@ -56,14 +61,21 @@ pick() {
     | awk -v n="$1" '{ a[NR] = $0 } END { step = int(NR / n); for (i = 0; i < n; i++) print a[1 + i * step] }'
 }
 
-# An overlay with N callHackage sites; style selects the functions.
+# One package never among pick's (its second name; pick takes the first,
+# then every step-th): the entry the incremental run adds.
+extra() {
+  awk -F/ '!seen[$2]++ { n++; if (n == 2) { print $2 " " $3; exit } }' bench-work/index/cabals.txt
+}
+
+# An overlay with N callHackage sites (N+1 with a second argument: one
+# added); style selects the functions.
 overlay() {
-  local n=$1 f="$work/overlay-$1.nix"
+  local n=$1 plus=${2:-} f="$work/overlay-$1${2:+-plus}.nix"
   {
     echo "{ pkgs, style, nixlib ? import ../../nixlib }:"
     echo "let"
     echo "  manifest = { hackage = {"
-    pick "$n" | while read -r name version; do echo "    \"$name\" = \"$version\";"; done
+    { pick "$n"; [ -z "$plus" ] || extra; } | while read -r name version; do echo "    \"$name\" = \"$version\";"; done
     echo "  }; };"
     echo "  hp = pkgs.haskellPackages.override { overrides = self: super:"
     echo "    let c = if style == \"batch\" then nixlib.batch { hself = self; inherit manifest; } else self; in"
@@ -73,13 +85,13 @@ overlay() {
   echo "$f"
 }
 
-run() { # style n salt -> seconds
-  local style=$1 n=$2 salt=$3 f t0 t1
-  f=$(overlay "$n")
+run() { # style n salt [plus] -> seconds
+  local style=$1 n=$2 salt=$3 plus=${4:-} f t0 t1
+  f=$(overlay "$n" "$plus")
   t0=$(now)
   nix-instantiate --read-write-mode -j auto "$f" \
     --arg pkgs "import ./fixtures/mini-nixpkgs { all-cabal-hashes = ./$index; salt = \"$salt\"; }" \
-    --argstr style "$style" > "$work/out-$style-$n.txt" 2> "$work/log-$style-$n.txt"
+    --argstr style "$style" > "$work/out-$style-$n$plus.txt" 2> "$work/log-$style-$n$plus.txt"
   t1=$(now)
   echo "$(secs "$t0" "$t1")"
 }
@@ -87,15 +99,19 @@ run() { # style n salt -> seconds
 # Copy the index into the store once, outside the measurements.
 nix-instantiate --eval --read-write-mode -E "builtins.seq (builtins.path { path = ./$index; name = \"all-cabal-hashes.tar.gz\"; }) null" > /dev/null
 
+builds() { grep -c "^building '" "$work/log-$1.txt" || :; }
+
 echo "# nixlib-eval: $(nproc) cores, $(nix-instantiate --version), index $(du -m "$index" | cut -f1) MB gz, $(wc -l < bench-work/index/cabals.txt) versions"
 printf '%6s  %14s  %10s  %8s  %s\n' N "nixpkgs-style" batch speedup "same drvs"
-declare -A batch_t
+declare -A batch_t salts
 for n in $sizes; do
+  salts[$n]="bench-$n-$(date +%s%N)"
+  [ -z "$no_cold" ] || continue
   # One fresh salt per N, shared by both styles so their drvPaths can be
   # compared: the styles' IFD derivations differ (per-package components vs
   # one extraction; generators read different paths), so neither reuses the
   # other's builds. The batch runs first.
-  salt="bench-$n-$(date +%s%N)"
+  salt=${salts[$n]}
   b=$(run batch "$n" "$salt")
   batch_t[$n]=$b
   if [ "$n" -le "$max_old" ]; then
@@ -108,7 +124,27 @@ for n in $sizes; do
   printf '%6s  %13ss  %9ss  %8s  %s\n' "$n" "$o" "$b" "$ratio" "$same"
 done
 first=${sizes%% *}; last=${sizes##* }
-echo "batch t($last)/t($first) = $(awk -v a="${batch_t[$first]}" -v b="${batch_t[$last]}" 'BEGIN { printf "%.2f", b / a }')"
+[ -n "$no_cold" ] || echo "batch t($last)/t($first) = $(awk -v a="${batch_t[$first]}" -v b="${batch_t[$last]}" 'BEGIN { printf "%.2f", b / a }')"
+
+# Incremental: the N-entry overlay warm, then one entry added.
+echo
+echo "# incremental: N entries built, one added ($(extra | tr ' ' '-'))"
+printf '%6s  %22s  %22s\n' N "nixpkgs-style builds/s" "batch builds/s"
+for n in $sizes; do
+  salt=${salts[$n]}-incr
+  run batch "$n" "$salt" > /dev/null
+  b=$(run batch "$n" "$salt" plus)
+  bb=$(builds "batch-${n}plus")
+  if [ "$n" -le "$max_old" ]; then
+    run nixpkgs "$n" "$salt" > /dev/null
+    o=$(run nixpkgs "$n" "$salt" plus)
+    ob=$(builds "nixpkgs-${n}plus")
+    old="$ob / ${o}s"
+  else
+    old="(skipped)"
+  fi
+  printf '%6s  %22s  %22s\n' "$n" "$old" "$bb / ${b}s"
+done
 
 # One pass for 2×max_n members vs one decompression.
 top=$(head -n 1 bench-work/index/cabals.txt | cut -d/ -f1)
