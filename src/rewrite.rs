@@ -419,19 +419,30 @@ fn check_callee_set(callee: &Callee, call: &Call, overlay: &Overlay) -> Result<(
             overlay.inner_param
         )),
         (None, _) => {
-            // Bare name: provided by `with <param>;`.
-            let with_ns = call
+            // Bare name: provided by the INNERMOST `with`, which must be
+            // `with <param>;`. An inner `with haskellPackages;` (say, under
+            // an outer `with self;` of a nixpkgs overlay) may supply the name
+            // from a set we cannot name statically: binding the batch to the
+            // outer set would be wrong, so the site is left alone.
+            let innermost = call
                 .node
                 .ancestors()
                 .filter(|a| a.kind() == NODE_WITH)
-                .filter_map(|w| w.first_child())
-                .find_map(|ns| {
-                    let ns = unparen(&ns);
-                    ident_text(&ns).filter(|n| is_overlay_param(n, &ns))
-                });
-            with_ns.map(|_| ()).ok_or_else(|| {
-                "bare name not provided by `with self;` of the enclosing overlay".to_string()
-            })
+                .find_map(|w| w.first_child().map(|ns| unparen(&ns)));
+            match innermost {
+                Some(ns) if ident_text(&ns).is_some_and(|n| is_overlay_param(&n, &ns)) => Ok(()),
+                Some(ns) => Err(format!(
+                    "bare `{}` may come from the innermost `with {};`, whose package set is not \
+                     the enclosing overlay's (`{}: {}: …`)",
+                    callee.name(),
+                    ns.text(),
+                    overlay.outer_param,
+                    overlay.inner_param
+                )),
+                None => Err(
+                    "bare name not provided by `with self;` of the enclosing overlay".to_string(),
+                ),
+            }
         }
     }
 }

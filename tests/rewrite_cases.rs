@@ -219,3 +219,27 @@ fn permissions_are_preserved() {
             .contains("ifdBatch.callHackage")
     );
 }
+
+/// `check --fix` (the pre-commit path) plans as `rewrite` does: where the
+/// package set of a site is not known (a bare name under an inner `with` of
+/// another set), it writes nothing and reports nothing to fix.
+#[test]
+fn check_fix_leaves_an_unknown_package_set_alone() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_tree(&cases_dir().join("nested-with/in"), tmp.path());
+    let before = read_tree(tmp.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_ifd-batch"))
+        .args(["check", "--fix", "--root"])
+        .arg(tmp.path())
+        .arg("overlay.nix")
+        .output()
+        .expect("run ifd-batch");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(read_tree(tmp.path()), before, "nothing written");
+}

@@ -162,3 +162,17 @@ fn verify_refuses_to_write_when_a_drvpath_changes() {
     );
     assert!(!repo.join("nix/ifd-batch.nix").exists());
 }
+
+/// packageSourceOverrides in a nixpkgs overlay (`final: prev:`): the batch
+/// is made for the Haskell set it extends, not for `final`.
+#[test]
+fn rewrite_package_source_overrides_in_a_nixpkgs_overlay() {
+    if Nix::get().is_none() {
+        return;
+    }
+    let (before, after, out) =
+        rewrite_and_count("fixtures/rewrite-nixpkgs-overlay", "r", "default.nix");
+    assert!(out.contains("3 of 3 derivations identical"), "{out}");
+    assert_eq!(before.len(), 3, "barriers before: {before:#?}");
+    assert_eq!(after.len(), 2, "barriers after: {after:#?}");
+}

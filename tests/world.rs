@@ -245,7 +245,11 @@ fn outputs_are_self_contained_and_extraction_lists_missing() {
             .output()
             .unwrap();
         assert!(refs.status.success());
-        assert_eq!(String::from_utf8_lossy(&refs.stdout).trim(), "", "{key} references");
+        assert_eq!(
+            String::from_utf8_lossy(&refs.stdout).trim(),
+            "",
+            "{key} references"
+        );
         let mut files = Vec::new();
         walk(Path::new(&out), &mut files);
         for f in &files {
@@ -502,7 +506,10 @@ fn extraction_of_a_large_github_archive_under_pipefail() {
         Nix::str(version)
     ));
     assert!(Path::new(&format!("{out}/{last}/{version}/{last}.cabal")).is_file());
-    assert_eq!(std::fs::read_to_string(format!("{out}/MISSING")).unwrap(), "");
+    assert_eq!(
+        std::fs::read_to_string(format!("{out}/MISSING")).unwrap(),
+        ""
+    );
 }
 
 /// The package set exports what nixpkgs' exports: not its index, not
@@ -544,14 +551,20 @@ fn fetchers_are_fixed_output_and_can_fail() {
         "1bziga83nrk31mfwpbwnkx02dfvw0sgljdw75lh9rzwzi6ldw31s",
     );
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && err.contains("hash mismatch"), "{err}");
+    assert!(
+        !o.status.success() && err.contains("hash mismatch"),
+        "{err}"
+    );
     // (a hash no other source has: a valid output would not be fetched again)
     let o = fetch(
         "mirror://hackage/gone-1.0/gone-1.0.tar.gz",
         "0000000000000000000000000000000000000000000000000000",
     );
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && err.contains("cannot download"), "{err}");
+    assert!(
+        !o.status.success() && err.contains("cannot download"),
+        "{err}"
+    );
 }
 
 // ------------------------------------------------------------- nixpkgs' corners
@@ -582,7 +595,8 @@ fn overridden_index_is_refused_or_passed_explicitly() {
     let r = nix.eval_json(&expr("b.callHackage \"aeson\" \"2.2.1.0\" { }"));
     assert!(!r.ok, "must refuse");
     assert!(
-        r.stderr.contains("reads all-cabal-hashes from another index"),
+        r.stderr
+            .contains("reads all-cabal-hashes from another index"),
         "{}",
         r.stderr
     );
@@ -656,14 +670,22 @@ fn a_broken_entry_fails_only_its_attribute() {
             .expect_ok(attr);
         assert_eq!(want.stdout, got.stdout, "{attr}");
         assert!(
-            !got.builds().iter().any(|d| d.contains("unreachable") || d.ends_with("-source.drv")),
+            !got.builds()
+                .iter()
+                .any(|d| d.contains("unreachable") || d.ends_with("-source.drv")),
             "{attr} must not wait for a download: {:?}",
             got.builds()
         );
     }
     for (attr, needle) in [
-        ("no-cabal", "cabal2nix failed for the cabal2nix entry no-cabal"),
-        ("bad-cabal", "cabal2nix failed for the cabal2nix entry bad-cabal"),
+        (
+            "no-cabal",
+            "cabal2nix failed for the cabal2nix entry no-cabal",
+        ),
+        (
+            "bad-cabal",
+            "cabal2nix failed for the cabal2nix entry bad-cabal",
+        ),
         ("ghost", "ghost 0.1.2 is not in the all-cabal-hashes index"),
         ("unreachable", "cannot download"),
     ] {
@@ -696,6 +718,16 @@ fn adding_an_entry_rebuilds_only_that_entry() {
         .expect_ok("one more entry");
     let builds = r.builds();
     assert_eq!(builds.len(), 2, "{builds:#?}");
-    assert!(builds.iter().any(|d| d.ends_with("-ifd-batch-cabal-hashes.drv")), "{builds:?}");
-    assert!(builds.iter().any(|d| d.ends_with("-cabal2nix-servant-0.20.1.drv")), "{builds:?}");
+    assert!(
+        builds
+            .iter()
+            .any(|d| d.ends_with("-ifd-batch-cabal-hashes.drv")),
+        "{builds:?}"
+    );
+    assert!(
+        builds
+            .iter()
+            .any(|d| d.ends_with("-cabal2nix-servant-0.20.1.drv")),
+        "{builds:?}"
+    );
 }
