@@ -15,7 +15,7 @@ let
 
   inherit (builtins)
     all attrNames attrValues compareVersions concatLists concatStringsSep
-    concatMap elem filter getContext head isAttrs isList isPath isString
+    concatMap elem filter foldl' getContext head isList isString length
     listToAttrs mapAttrs match pathExists readFile replaceStrings split
     stringLength substring typeOf unsafeDiscardStringContext;
 
@@ -326,7 +326,7 @@ let
       callCabal2nixWithOptions = name: src: opts: args:
         let e = cabal2nix.${name} or null; in
         if e != null && isString opts && opts == (e.options or "") && sameSrc e.src src
-        then overrideCabal (orig: { inherit src; }) (fromBatch "cabal2nix/${name}" args)
+        then overrideCabal (_: { inherit src; }) (fromBatch "cabal2nix/${name}" args)
         else hself.callCabal2nixWithOptions name src opts args;
 
       callCabal2nix = name: src: args: callCabal2nixWithOptions name src "" args;
@@ -336,13 +336,13 @@ let
         if e != null && e.ver == ver && e.sha256 == sha256 && (e.candidate or false) == candidate
           && (e.options or "") == ""
         then
-          overrideCabal (orig: { revision = rev.revision; editedCabalFile = rev.sha256; })
-            (overrideCabal (orig: { src = directSrc spec; }) (fromBatch "direct/${pkg}" args))
+          overrideCabal (_: { revision = rev.revision; editedCabalFile = rev.sha256; })
+            (overrideCabal (_: { src = directSrc spec; }) (fromBatch "direct/${pkg}" args))
         else hself.callHackageDirect spec args;
 
       # haskell.lib.packageSourceOverrides through a batch of the set it
       # extends (`self`), whatever set this batch was made for.
-      packageSourceOverrides = overrides: self: super:
+      packageSourceOverrides = overrides: self: _:
         let b = batch (args // { hself = self; }); in
         mapAttrs (name: src:
           let isPath = x: builtins.substring 0 1 (toString x) == "/"; in
@@ -357,7 +357,31 @@ let
       inherit callHackage callHackageDirect callCabal2nix callCabal2nixWithOptions
         packageSourceOverrides withIndex extracted generators probes manifest index missing;
     };
+  # The union of every file's entries (a generated manifest's `manifests`):
+  # versions of one package from several files become a list; for
+  # `cabal2nix` / `hackageDirect` the alphabetically last file wins (another
+  # file's call with a different source then falls back to the package set,
+  # correct but its own IFD); origins are joined.
+  union = manifests:
+    let
+      toList = v: if isList v then v else [ v ];
+      mergeVersions = a: b:
+        let l = toList a ++ filter (x: !elem x (toList a)) (toList b); in
+        if length l == 1 then head l else l;
+      join = a: b: mapAttrs (n: v: if a ? ${n} then "${a.${n}}, ${v}" else v) b;
+    in
+    foldl'
+      (acc: m: {
+        hackage = acc.hackage // mapAttrs
+          (n: v: if acc.hackage ? ${n} then mergeVersions acc.hackage.${n} v else v)
+          (m.hackage or { });
+        hackageDirect = acc.hackageDirect // (m.hackageDirect or { });
+        cabal2nix = acc.cabal2nix // (m.cabal2nix or { });
+        origins = acc.origins // join acc.origins (m.origins or { });
+      })
+      { hackage = { }; hackageDirect = { }; cabal2nix = { }; origins = { }; }
+      (attrValues manifests);
 in
 {
-  inherit version batch overrideCabal;
+  inherit version batch overrideCabal union;
 }

@@ -210,6 +210,10 @@ impl Manifest {
             let value = value.ok_or_else(|| bad("inherit in manifests"))?;
             let mut e = FileEntries::default();
             for (section, body) in attrset_entries(&value).ok_or_else(|| bad(&file))? {
+                // The origins again, as data for nixlib's messages.
+                if section == "origins" {
+                    continue;
+                }
                 let body = body.ok_or_else(|| bad(&section))?;
                 for entry in body.children().filter(|c| c.kind() == NODE_ATTRPATH_VALUE) {
                     let name = entry
@@ -296,17 +300,16 @@ impl Manifest {
             render_entries(&mut t, e, "      ");
             t.push_str("    };\n");
         }
-        t.push_str("  };\n\n");
-        t.push_str(UNION);
+        t.push_str("  };\n");
         t.push_str(
             "in\n\
-             # `file` names the calling file (for readers and `ifd-batch check`); every\n\
-             # caller gets the union of all files' entries, so a package set needs one\n\
-             # batch, one IFD barrier, however many files its overlays span.\n\
-             file: hself:\n\
+             # The first argument names the calling file (for readers and `ifd-batch\n\
+             # check`); every caller gets the union of all files' entries, so a package\n\
+             # set needs one batch however many files its overlays span.\n\
+             _file: hself:\n\
              nixlib.batch {\n  \
                inherit hself;\n  \
-               manifest = union;\n\
+               manifest = nixlib.union manifests;\n\
              }\n",
         );
         t
@@ -314,6 +317,31 @@ impl Manifest {
 }
 
 fn render_entries(t: &mut String, e: &FileEntries, ind: &str) {
+    render_sections(t, e, ind);
+    // Each entry's origins as data: nixlib names them when an entry fails.
+    let mut origins: Vec<(String, String)> = Vec::new();
+    for (name, versions) in &e.hackage {
+        for (v, o) in versions {
+            origins.push((format!("hackage/{name}/{v}"), o.join(", ")));
+        }
+    }
+    for (name, (_, _, o)) in &e.hackage_direct {
+        origins.push((format!("direct/{name}"), o.join(", ")));
+    }
+    for (name, (_, _, o)) in &e.cabal2nix {
+        origins.push((format!("cabal2nix/{name}"), o.join(", ")));
+    }
+    origins.retain(|(_, o)| !o.is_empty());
+    if !origins.is_empty() {
+        let _ = writeln!(t, "{ind}origins = {{");
+        for (k, o) in origins {
+            let _ = writeln!(t, "{ind}  {} = {};", nix_string(&k), nix_string(&o));
+        }
+        let _ = writeln!(t, "{ind}}};");
+    }
+}
+
+fn render_sections(t: &mut String, e: &FileEntries, ind: &str) {
     if !e.hackage.is_empty() {
         let _ = writeln!(t, "{ind}hackage = {{");
         for (name, versions) in &e.hackage {
@@ -367,28 +395,6 @@ fn render_entries(t: &mut String, e: &FileEntries, ind: &str) {
         let _ = writeln!(t, "{ind}}};");
     }
 }
-
-/// The union of every file's entries, in Nix: versions of one package from
-/// several files become a list; for `cabal2nix` / `hackageDirect` the
-/// alphabetically last file wins (another file's call with a different
-/// source then falls back to the package set, correct but its own IFD).
-const UNION: &str = r#"  toList = v: if builtins.isList v then v else [ v ];
-  mergeVersions = a: b:
-    let
-      l = toList a ++ builtins.filter (x: !builtins.elem x (toList a)) (toList b);
-    in
-    if builtins.length l == 1 then builtins.head l else l;
-  union = builtins.foldl'
-    (acc: m: {
-      hackage = acc.hackage // builtins.mapAttrs
-        (n: v: if acc.hackage ? ${n} then mergeVersions acc.hackage.${n} v else v)
-        (m.hackage or { });
-      hackageDirect = acc.hackageDirect // (m.hackageDirect or { });
-      cabal2nix = acc.cabal2nix // (m.cabal2nix or { });
-    })
-    { hackage = { }; hackageDirect = { }; cabal2nix = { }; }
-    (builtins.attrValues manifests);
-"#;
 
 /// A Nix string literal.
 pub fn nix_string(s: &str) -> String {

@@ -16,37 +16,27 @@ let
       hackage = {
         aeson = "2.1.2.1"; # a.nix:1
       };
+      origins = {
+        "hackage/aeson/2.1.2.1" = "a.nix:1";
+      };
     };
     "moved/b.nix" = {
       hackage = {
         aeson = "2.1.2.1"; # moved/b.nix:3
         text = "2.0.2"; # moved/b.nix:2
       };
+      origins = {
+        "hackage/aeson/2.1.2.1" = "moved/b.nix:3";
+        "hackage/text/2.0.2" = "moved/b.nix:2";
+      };
     };
   };
-
-  toList = v: if builtins.isList v then v else [ v ];
-  mergeVersions = a: b:
-    let
-      l = toList a ++ builtins.filter (x: !builtins.elem x (toList a)) (toList b);
-    in
-    if builtins.length l == 1 then builtins.head l else l;
-  union = builtins.foldl'
-    (acc: m: {
-      hackage = acc.hackage // builtins.mapAttrs
-        (n: v: if acc.hackage ? ${n} then mergeVersions acc.hackage.${n} v else v)
-        (m.hackage or { });
-      hackageDirect = acc.hackageDirect // (m.hackageDirect or { });
-      cabal2nix = acc.cabal2nix // (m.cabal2nix or { });
-    })
-    { hackage = { }; hackageDirect = { }; cabal2nix = { }; }
-    (builtins.attrValues manifests);
 in
-# `file` names the calling file (for readers and `ifd-batch check`); every
-# caller gets the union of all files' entries, so a package set needs one
-# batch, one IFD barrier, however many files its overlays span.
-file: hself:
+# The first argument names the calling file (for readers and `ifd-batch
+# check`); every caller gets the union of all files' entries, so a package
+# set needs one batch however many files its overlays span.
+_file: hself:
 nixlib.batch {
   inherit hself;
-  manifest = union;
+  manifest = nixlib.union manifests;
 }

@@ -25,31 +25,22 @@ let
         app = { src = ../app; options = "--no-hpack"; }; # haskell/overlay.nix:16
         utils = { src = ../haskell/utils; }; # haskell/overlay.nix:19
       };
+      origins = {
+        "hackage/mtl/2.3.1" = "haskell/overlay.nix:19";
+        "hackage/primitive/0.8.0.0" = "haskell/overlay.nix:18";
+        "hackage/vector/0.13.0.0" = "haskell/overlay.nix:18";
+        "direct/sydtest" = "haskell/overlay.nix:11";
+        "cabal2nix/app" = "haskell/overlay.nix:16";
+        "cabal2nix/utils" = "haskell/overlay.nix:19";
+      };
     };
   };
-
-  toList = v: if builtins.isList v then v else [ v ];
-  mergeVersions = a: b:
-    let
-      l = toList a ++ builtins.filter (x: !builtins.elem x (toList a)) (toList b);
-    in
-    if builtins.length l == 1 then builtins.head l else l;
-  union = builtins.foldl'
-    (acc: m: {
-      hackage = acc.hackage // builtins.mapAttrs
-        (n: v: if acc.hackage ? ${n} then mergeVersions acc.hackage.${n} v else v)
-        (m.hackage or { });
-      hackageDirect = acc.hackageDirect // (m.hackageDirect or { });
-      cabal2nix = acc.cabal2nix // (m.cabal2nix or { });
-    })
-    { hackage = { }; hackageDirect = { }; cabal2nix = { }; }
-    (builtins.attrValues manifests);
 in
-# `file` names the calling file (for readers and `ifd-batch check`); every
-# caller gets the union of all files' entries, so a package set needs one
-# batch, one IFD barrier, however many files its overlays span.
-file: hself:
+# The first argument names the calling file (for readers and `ifd-batch
+# check`); every caller gets the union of all files' entries, so a package
+# set needs one batch however many files its overlays span.
+_file: hself:
 nixlib.batch {
   inherit hself;
-  manifest = union;
+  manifest = nixlib.union manifests;
 }
