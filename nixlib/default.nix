@@ -218,7 +218,7 @@ let
       cabal2nixSrc = src: opts:
         let
           srcModifier = if isString opts then null else opts.srcModifier or null;
-          defaultFilter = path: type:
+          defaultFilter = path: _type:
             lib.hasSuffix ".cabal" path || baseNameOf path == "package.yaml";
         in
         if srcModifier != null then srcModifier src

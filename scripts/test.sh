@@ -18,6 +18,11 @@ command -v pre-commit >/dev/null 2>&1 || python3 -m pip install -q pre-commit
 command -v pre-commit >/dev/null 2>&1 ||
   export PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
 
+# deadnix: every Nix file we generate must pass it (users run its hook too).
+command -v deadnix >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/deadnix" ] ||
+  cargo install --quiet --locked deadnix@1.3.1
+export PATH="$PATH:$HOME/.cargo/bin"
+
 # Nix as the tests run it: no binary cache (there is no network), no sandbox,
 # no build users (we run as root or as the store owner).
 export NIX_CONFIG=$'substituters =\nsandbox = false\nbuild-users-group =\nexperimental-features = nix-command'
