@@ -285,12 +285,15 @@ let
           };
         }) (attrNames direct));
 
-      # Barrier 2: a string without characters whose context is every shared
-      # entry's probe. Whatever site is forced first, Nix builds them all at
-      # once (in parallel); the others then read from a warm store.
-      barrier = substring 0 0 (concatStrings (map (k: "${entries.${k}.probe}")
-        (filter (k: entries.${k}.shared) (attrNames entries))));
-      concatStrings = concatStringsSep "";
+      # Barrier 2, forced once per batch by whichever site comes first: a path
+      # whose string context is every shared entry's probe, so Nix builds them
+      # all at once (in parallel). Each site then reads its own probe from a
+      # warm store (its own context only: realising all N paths at every one
+      # of N sites would cost N² store queries).
+      shared = filter (k: entries.${k}.shared) (attrNames entries);
+      built = shared == [ ] || pathExists
+        (substring 0 0 (concatStringsSep "" (map (k: "${entries.${k}.probe}") shared))
+          + "${entries.${head shared}.probe}");
 
       generators = mapAttrs (_: e: e.gen) entries;
       probes = mapAttrs (_: e: e.probe) entries;
@@ -304,9 +307,9 @@ let
       fromBatch = key: args:
         let
           e = entries.${key};
-          out = (if e.shared then barrier else "") + "${e.probe}";
+          out = "${e.probe}";
         in
-        assert supported && sameIndex;
+        assert supported && sameIndex && (e.shared -> built);
         if pathExists "${out}/FAILED"
         then abort ("ifd-batch: cabal2nix failed for the ${e.what}${originOf key}:\n"
           + readFile "${out}/FAILED"
