@@ -15,7 +15,7 @@ let
 
   inherit (builtins)
     all attrNames attrValues compareVersions concatLists concatStringsSep
-    concatMap elem filter foldl' getContext head isList isString length
+    concatMap elem elemAt filter foldl' getContext head isList isString length
     listToAttrs mapAttrs match pathExists readFile replaceStrings split
     stringLength substring typeOf unsafeDiscardStringContext;
 
@@ -115,13 +115,14 @@ let
     , manifest
     , extractor ? "tar"
     , all-cabal-hashes ? null
+    , materialized ? null
     }:
     let
       # What the set's scope provides (package set first, then pkgs), read
       # lazily through its own callPackage.
       scope = hself.callPackage
-        ({ lib, runCommand, fetchzip ? null, all-cabal-hashes ? null, buildPackages ? null }:
-          { inherit lib runCommand fetchzip all-cabal-hashes buildPackages; })
+        ({ lib, runCommand, fetchzip ? null, all-cabal-hashes ? null, buildPackages ? null, stdenv ? null }:
+          { inherit lib runCommand fetchzip all-cabal-hashes buildPackages stdenv; })
         { };
       inherit (scope) lib;
       runCommand =
@@ -261,18 +262,19 @@ let
         map (e: {
           name = "hackage/${e.name}/${e.version}";
           value = let gen = hackageGen e.name e.version; in {
-            inherit gen; probe = probe gen; shared = true;
+            inherit gen; probe = probe gen; shared = true; hackage = e;
             what = "hackage entry ${e.name} ${e.version}";
           };
-        }) (filter (e: !(isMissing e.name e.version)) hackage)
+        }) hackage
         ++ map (n: {
           name = "cabal2nix/${n}";
           value = let
             e = cabal2nix.${n};
             gen = cabal2nixGen n e.src (e.options or "");
           in {
-            inherit gen; probe = probe gen;
+            inherit gen; probe = probe gen; inherit (e) src;
             # A fetched source could fail to download: it gets its own barrier.
+            local = isLocal e.src;
             shared = isLocal e.src;
             what = "cabal2nix entry ${n}";
           };
@@ -280,7 +282,7 @@ let
         ++ map (p: {
           name = "direct/${p}";
           value = let gen = cabal2nixGen p (directSrc (directEntry p)) (direct.${p}.options or ""); in {
-            inherit gen; probe = probe gen; shared = false;
+            inherit gen; probe = probe gen; shared = false; local = false;
             what = "hackageDirect entry ${p}";
           };
         }) (attrNames direct));
@@ -290,7 +292,8 @@ let
       # all at once (in parallel). Each site then reads its own probe from a
       # warm store (its own context only: realising all N paths at every one
       # of N sites would cost N² store queries).
-      shared = filter (k: entries.${k}.shared) (attrNames entries);
+      present = k: let e = entries.${k}; in !(e ? hackage) || !(isMissing e.hackage.name e.hackage.version);
+      shared = filter (k: entries.${k}.shared && present k) (attrNames entries);
       built = shared == [ ] || pathExists
         (substring 0 0 (concatStringsSep "" (map (k: "${entries.${k}.probe}") shared))
           + "${entries.${head shared}.probe}");
@@ -304,12 +307,72 @@ let
           passthru = orig.passthru or { } // { cabal2nixDeriver = deriver; };
         }) (hself.callPackage expr args);
 
+      # ---------------------------------------------------------- materialized
+      # `ifd-batch rewrite --backend materialized` checks the generators'
+      # outputs in under `materialized/<compiler>-<system>/<key>.nix`, each
+      # with a header saying what it was generated from. A present, current
+      # file is imported as it is: no import-from-derivation at all.
+      materializing = builtins.getEnv "IFD_BATCH_MATERIALIZE" != "";
+      platform = "${hself.ghc.haskellCompilerName}-${
+        if scope.stdenv != null then scope.stdenv.hostPlatform.config else builtins.currentSystem}";
+      indexName = baseNameOf (unsafeDiscardStringContext (toString index));
+      matFile = key: materialized + "/${platform}/${key}.nix";
+      isMaterialized = key: materialized != null && !materializing && pathExists (matFile key);
+      # What a local source's generated expression depends on: its .cabal and
+      # package.yaml files (`ifd-batch check` computes the same in Rust).
+      sourceFingerprint = src:
+        let
+          dir = if src ? _isLibCleanSourceWith then src.origSrc else src;
+          names = filter (n: lib.hasSuffix ".cabal" n || n == "package.yaml")
+            (attrNames (builtins.readDir dir));
+        in
+        builtins.hashString "sha256"
+          (concatStringsSep "" (map (n: "${n}\n${readFile (dir + "/${n}")}\n") names));
+      fingerprint = key:
+        let e = entries.${key}; in
+        if e ? hackage then "index=${indexName}"
+        else if e.local then "source=${sourceFingerprint e.src}"
+        else "-";
+      header = key: match "[^\n]*\n[^\n]*\n# ifd-batch: ([^ ]+) platform=([^ ]+) ([^\n]+)\n.*"
+        (readFile (matFile key));
+      fromMaterialized = key: args:
+        let
+          e = entries.${key};
+          h = header key;
+          stale = why: throw ("ifd-batch: the materialized ${e.what}${originOf key} "
+            + "(${toString (matFile key)}) is stale: ${why}; run `ifd-batch check --fix`");
+        in
+        assert supported && (e ? hackage -> sameIndex);
+        if h == null then stale "its header is missing or damaged"
+        else if elemAt h 0 != key || elemAt h 1 != platform then stale "it was generated for another entry or platform"
+        else if elemAt h 2 != fingerprint key then
+          stale "what it was generated from changed (${elemAt h 2}, now ${fingerprint key})"
+        else keepDeriver e.gen (matFile key) args;
+
+      # `ifd-batch rewrite --backend materialized` reads what to build and
+      # check in from this trace (IFD_BATCH_MATERIALIZE=1).
+      materializeTrace = builtins.trace ("ifd-batch-materialize " + builtins.toJSON {
+        inherit platform;
+        index = indexName;
+        entries = mapAttrs (k: e: {
+          drv = e.probe.drvPath;
+          inherit (e) what;
+          fingerprint = fingerprint k;
+        }) (lib.filterAttrs (k: _: present k) entries);
+        missing = filter (k: !(present k)) (attrNames entries);
+      }) true;
+
       fromBatch = key: args:
         let
           e = entries.${key};
           out = "${e.probe}";
         in
-        assert supported && sameIndex && (e.shared -> built);
+        if isMaterialized key then fromMaterialized key args
+        else if e ? hackage && isMissing e.hackage.name e.hackage.version then
+          abort ("ifd-batch: ${e.hackage.name} ${e.hackage.version} is not in the all-cabal-hashes index ${toString index} "
+            + "(manifest entry hackage.${e.hackage.name}${originOf key}; see ${extracted}/MISSING)")
+        else
+        assert supported && sameIndex && (e.shared -> built) && (materializing -> materializeTrace);
         if pathExists "${out}/FAILED"
         then abort ("ifd-batch: cabal2nix failed for the ${e.what}${originOf key}:\n"
           + readFile "${out}/FAILED"
@@ -321,9 +384,6 @@ let
       # ---------------------------------------------------------- interface
       callHackage = name: version: args:
         if !(hasHackage name version) then hself.callHackage name version args
-        else if isMissing name version then
-          abort ("ifd-batch: ${name} ${version} is not in the all-cabal-hashes index ${toString index} "
-            + "(manifest entry hackage.${name}${originOf "hackage/${name}/${version}"}; see ${extracted}/MISSING)")
         else fromBatch "hackage/${name}/${version}" args;
 
       callCabal2nixWithOptions = name: src: opts: args:

@@ -23,6 +23,11 @@ pub struct CheckArgs {
     /// The generated manifest, relative to --root.
     #[arg(long, default_value = "nix/ifd-batch.nix")]
     pub manifest: String,
+    /// Materialized backend: rebuild every generated expression with Nix
+    /// and compare with the checked-in files (as haskell.nix's
+    /// checkMaterialization does), for CI.
+    #[arg(long)]
+    pub rebuild: bool,
 }
 
 /// One problem, as `file:line:col: kind: message`.
@@ -101,12 +106,57 @@ pub fn findings(plan: &Plan, checked: Option<&[String]>) -> Vec<Finding> {
             message: format!("stale for {file}: {}", parts.join("; ")),
         });
     }
+    for s in crate::materialize::stale(&plan.root, &plan.manifest_file, &plan.manifest) {
+        out.push(Finding {
+            file: s.file,
+            line: 1,
+            column: 1,
+            kind: "materialized".into(),
+            message: s.message,
+        });
+    }
     out.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
     out
 }
 
 fn join(v: &[&String]) -> String {
     v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// `check --rebuild`: regenerate every materialized expression and compare.
+fn rebuild(args: &CheckArgs) -> i32 {
+    let mut plan = rewrite::plan(&args.root, &args.manifest);
+    let Some(conf) = plan.manifest.materialize.clone() else {
+        eprintln!(
+            "ifd-batch: {} does not use the materialized backend",
+            args.manifest
+        );
+        return 0;
+    };
+    let before = plan.changes.len();
+    if let Err(e) = crate::materialize::apply(&mut plan, Some(conf)) {
+        eprintln!("error: {e}");
+        return 1;
+    }
+    let differing: Vec<String> = plan.changes[before..]
+        .iter()
+        .map(|c| c.file.clone())
+        .chain(plan.removals.iter().cloned())
+        .collect();
+    if differing.is_empty() {
+        eprintln!("ifd-batch: every materialized expression is what its generator builds now");
+        return 0;
+    }
+    let mut text = String::new();
+    for f in &differing {
+        text.push_str(&format!(
+            "{f}:1:1: materialized: differs from what its generator builds now\n"
+        ));
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    1
 }
 
 /// Run `ifd-batch check`; returns the exit code.
@@ -118,19 +168,29 @@ pub fn run(args: CheckArgs) -> i32 {
     // The manifest is passed along with the staged files; it is checked
     // through its entries, not scanned.
     let manifest_path = args.root.join(&args.manifest);
+    // Other staged files (.cabal, package.yaml) only make the materialized
+    // files be checked.
+    let others = args
+        .files
+        .iter()
+        .any(|f| f.extension().is_none_or(|x| x != "nix"));
     let files: Vec<PathBuf> = args
         .files
         .iter()
+        .filter(|f| f.extension().is_some_and(|x| x == "nix"))
         .filter(|f| {
             args.root.join(f) != manifest_path
                 && !matches!((args.root.join(f).canonicalize(), manifest_path.canonicalize()), (Ok(a), Ok(b)) if a == b)
         })
         .cloned()
         .collect();
-    if files.is_empty() && !args.all {
+    if files.is_empty() && !args.all && !others && !args.rebuild {
         return 0;
     }
-    let plan = if args.all {
+    if args.rebuild {
+        return rebuild(&args);
+    }
+    let mut plan = if args.all {
         rewrite::plan(&args.root, &args.manifest)
     } else {
         rewrite::plan_files(&args.root, Some(&files), &args.manifest)
@@ -146,6 +206,13 @@ pub fn run(args: CheckArgs) -> i32 {
         return 0;
     }
     if args.fix && plan.errors.is_empty() {
+        if found.iter().any(|f| f.kind == "materialized") {
+            let conf = plan.manifest.materialize.clone();
+            if let Err(e) = crate::materialize::apply(&mut plan, conf) {
+                eprintln!("error: {e}");
+                return 1;
+            }
+        }
         return match rewrite::write(&plan) {
             Ok(n) => {
                 eprintln!(

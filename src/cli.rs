@@ -49,6 +49,26 @@ struct RewriteArgs {
     /// Output format for the plan.
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     format: PlanFormat,
+    /// Where the batched sites' generated Nix comes from: `ifd` (built
+    /// during evaluation, behind the batch's barriers), `materialized`
+    /// (built now and checked in next to the manifest: no IFD at
+    /// evaluation), `dynamic` (dynamic derivations). Default: the backend
+    /// the manifest already uses, else `ifd`.
+    #[arg(long, value_enum)]
+    backend: Option<Backend>,
+    /// FILE:ATTRPATH (relative to PATH) to evaluate for the materialized and
+    /// dynamic backends (which package sets, compilers and systems to build
+    /// for). Repeatable.
+    #[arg(long, value_name = "FILE[:ATTRPATH]")]
+    target: Vec<crate::verify::Target>,
+}
+
+/// `rewrite --backend`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    Ifd,
+    Materialized,
+    Dynamic,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -107,7 +127,35 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
         eprintln!("error: {} is not a directory", args.path.display());
         return 2;
     }
-    let plan = rewrite::plan(&args.path, &args.manifest);
+    if args.backend == Some(Backend::Dynamic) {
+        eprintln!("error: the dynamic backend is not built yet");
+        return 2;
+    }
+    let mut plan = rewrite::plan(&args.path, &args.manifest);
+    let materialize_conf = match args.backend {
+        None => plan.manifest.materialize.clone(),
+        Some(Backend::Ifd) => None,
+        Some(Backend::Materialized) => {
+            let old = plan.manifest.materialize.clone();
+            let targets = if args.target.is_empty() {
+                old.map(|m| m.targets).unwrap_or_default()
+            } else {
+                args.target.iter().map(ToString::to_string).collect()
+            };
+            if targets.is_empty() {
+                eprintln!(
+                    "error: --backend materialized needs --target FILE[:ATTRPATH]: what to evaluate to find the package sets to build for"
+                );
+                return 2;
+            }
+            Some(crate::plan::Materialize::new(&args.manifest, targets))
+        }
+        Some(Backend::Dynamic) => None,
+    };
+    if let Err(e) = crate::materialize::apply(&mut plan, materialize_conf) {
+        eprintln!("error: {e}");
+        return 1;
+    }
     let verified = if args.verify.is_empty() || !plan.errors.is_empty() {
         None
     } else {
@@ -184,15 +232,21 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
                 Some(Err(e)) => out.push_str(&format!("verify failed: {e}\n")),
                 None => {}
             }
+            let sources = plan.changes.iter().filter(|c| !c.generated).count();
+            let generated = plan.changes.len() - sources;
             out.push_str(&format!(
-                "rewrite: {edited} site{} edited in {} file{}, {routed} already routed, {} left alone; {} manifest entr{} in {}\n",
+                "rewrite: {edited} site{} edited in {} file{}, {routed} already routed, {} left alone; {} manifest entr{} in {}{}\n",
                 if edited == 1 { "" } else { "s" },
-                plan.changes.len(),
-                if plan.changes.len() == 1 { "" } else { "s" },
+                sources,
+                if sources == 1 { "" } else { "s" },
                 skipped.len(),
                 plan.manifest.count(),
                 if plan.manifest.count() == 1 { "y" } else { "ies" },
                 plan.manifest_file,
+                match (generated, plan.removals.len()) {
+                    (0, 0) => String::new(),
+                    (g, r) => format!("; {g} materialized file{} to write, {r} to remove", if g == 1 { "" } else { "s" }),
+                },
             ));
             out.push_str(&match (written, args.write) {
                 (Some(n), _) => format!("wrote {n} file{}\n", if n == 1 { "" } else { "s" }),

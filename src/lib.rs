@@ -6,6 +6,7 @@ pub mod cli;
 pub mod detect;
 pub mod edit;
 pub mod extract;
+pub mod materialize;
 pub mod plan;
 pub mod profile;
 pub mod report;

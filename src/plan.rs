@@ -12,6 +12,36 @@ use std::fmt::Write as _;
 /// The nixlib source vendored into every manifest.
 pub const NIXLIB: &str = include_str!("../nixlib/default.nix");
 
+/// The materialized backend's settings, kept in the manifest so that
+/// `ifd-batch check --fix` can regenerate what `rewrite` generated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Materialize {
+    /// The directory of generated files, relative to the manifest's
+    /// directory (`ifd-batch` for `nix/ifd-batch.nix`).
+    pub dir: String,
+    /// `FILE[:ATTRPATH]`s to evaluate (relative to the repository root).
+    pub targets: Vec<String>,
+}
+
+impl Materialize {
+    /// The default directory next to `manifest_file`: its name without `.nix`.
+    pub fn new(manifest_file: &str, targets: Vec<String>) -> Materialize {
+        let base = std::path::Path::new(manifest_file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "ifd-batch".into());
+        Materialize { dir: base, targets }
+    }
+
+    /// The directory relative to the repository root.
+    pub fn root_dir(&self, manifest_file: &str) -> String {
+        match std::path::Path::new(manifest_file).parent() {
+            Some(p) if !p.as_os_str().is_empty() => format!("{}/{}", p.display(), self.dir),
+            _ => self.dir.clone(),
+        }
+    }
+}
+
 /// Where an entry was found: `file:line`.
 pub type Origin = String;
 
@@ -169,6 +199,8 @@ fn push_origin(origins: &mut Vec<Origin>, origin: Origin) {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Manifest {
     pub files: BTreeMap<String, FileEntries>,
+    /// Set when the repository uses the materialized backend.
+    pub materialize: Option<Materialize>,
 }
 
 impl Manifest {
@@ -206,11 +238,42 @@ impl Manifest {
             .ok_or("the manifest has no `manifests` binding")?;
         let bad = |what: &str| format!("unexpected manifest shape: {what}");
         let mut out = Manifest::default();
+        let binding = |name: &str| {
+            let_in
+                .children()
+                .filter(|c| c.kind() == NODE_ATTRPATH_VALUE)
+                .find(|c| {
+                    c.first_child()
+                        .and_then(|p| p.first_child())
+                        .and_then(|a| attr_name(&a))
+                        .as_deref()
+                        == Some(name)
+                })
+                .and_then(|c| c.children().nth(1))
+        };
+        if let Some(m) = binding("materialize") {
+            let dir = crate::detect::syntax::attrset_get(&m, "dir")
+                .map(|d| d.text().to_string())
+                .and_then(|d| d.strip_prefix("./").map(str::to_string))
+                .ok_or_else(|| bad("materialize.dir"))?;
+            let targets = crate::detect::syntax::attrset_get(&m, "targets")
+                .map(|l| l.children().filter_map(|x| string_literal(&x)).collect())
+                .unwrap_or_default();
+            out.materialize = Some(Materialize { dir, targets });
+        }
         for (file, value) in attrset_entries(&manifests).ok_or_else(|| bad("manifests"))? {
             let value = value.ok_or_else(|| bad("inherit in manifests"))?;
             let mut e = FileEntries::default();
+            // The origins as data (per version), else the trailing comments.
+            let mut data_origins: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            if let Some(o) = crate::detect::syntax::attrset_get(&value, "origins") {
+                for (k, v) in attrset_entries(&o).into_iter().flatten() {
+                    if let Some(text) = v.and_then(|v| string_literal(&v)) {
+                        data_origins.insert(k, text.split(", ").map(str::to_string).collect());
+                    }
+                }
+            }
             for (section, body) in attrset_entries(&value).ok_or_else(|| bad(&file))? {
-                // The origins again, as data for nixlib's messages.
                 if section == "origins" {
                     continue;
                 }
@@ -235,6 +298,9 @@ impl Manifest {
                                 string_literal(&v).into_iter().collect()
                             };
                             for ver in versions {
+                                let origins = data_origins
+                                    .get(&format!("hackage/{name}/{ver}"))
+                                    .unwrap_or(&origins);
                                 for o in origins
                                     .iter()
                                     .cloned()
@@ -301,6 +367,21 @@ impl Manifest {
             t.push_str("    };\n");
         }
         t.push_str("  };\n");
+        let materialized = match &self.materialize {
+            Some(m) => {
+                let targets: Vec<String> = m.targets.iter().map(|t| nix_string(t)).collect();
+                let _ = writeln!(
+                    t,
+                    "\n  # The materialized backend: generated expressions checked in under\n  \
+                     # `dir`, made by evaluating `targets` (`ifd-batch check --fix` redoes it).\n  \
+                     materialize = {{\n    dir = ./{};\n    targets = [ {} ];\n  }};",
+                    m.dir,
+                    targets.join(" ")
+                );
+                "  materialized = materialize.dir;\n"
+            }
+            None => "",
+        };
         t.push_str(
             "in\n\
              # The first argument names the calling file (for readers and `ifd-batch\n\
@@ -309,9 +390,10 @@ impl Manifest {
              _file: hself:\n\
              nixlib.batch {\n  \
                inherit hself;\n  \
-               manifest = nixlib.union manifests;\n\
-             }\n",
+               manifest = nixlib.union manifests;\n",
         );
+        t.push_str(materialized);
+        t.push_str("}\n");
         t
     }
 }

@@ -52,6 +52,8 @@ pub struct FileChange {
     pub path: PathBuf,
     pub old: String,
     pub new: String,
+    /// A materialized expression (not an edited source file).
+    pub generated: bool,
 }
 
 /// The whole rewrite, before anything is written.
@@ -65,6 +67,9 @@ pub struct Plan {
     pub manifest_old: Option<String>,
     pub manifest_new: Option<String>,
     pub changes: Vec<FileChange>,
+    /// Files to delete (relative to the root): materialized files no
+    /// longer generated.
+    pub removals: Vec<String>,
     pub sites: Vec<SiteOutcome>,
     pub errors: Vec<FileError>,
 }
@@ -72,7 +77,9 @@ pub struct Plan {
 impl Plan {
     /// Nothing to write: the repository is already rewritten.
     pub fn is_noop(&self) -> bool {
-        self.changes.is_empty() && self.manifest_new == self.manifest_old
+        self.changes.is_empty()
+            && self.removals.is_empty()
+            && self.manifest_new == self.manifest_old
     }
 }
 
@@ -177,6 +184,7 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
                     path: root.join(file),
                     old: text.clone(),
                     new,
+                    generated: false,
                 });
             }
             Err(e) => errors.push(FileError {
@@ -190,6 +198,12 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
     sites.sort_by(|a, b| {
         (a.file.as_str(), a.line, a.column).cmp(&(b.file.as_str(), b.line, b.column))
     });
+    if manifest.materialize.is_none() {
+        manifest.materialize = manifest_old
+            .as_deref()
+            .and_then(|m| Manifest::parse(m).ok())
+            .and_then(|m| m.materialize);
+    }
     let manifest_new = (manifest.count() > 0).then(|| manifest.render());
     if let Some(m) = &manifest_new
         && let Some(e) = reparse_error(m, manifest_file)
@@ -203,6 +217,7 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
         manifest_old,
         manifest_new,
         changes,
+        removals: Vec::new(),
         sites,
         errors,
     }
@@ -640,6 +655,22 @@ pub fn write(plan: &Plan) -> Result<usize, String> {
         write_atomic(&path, m).map_err(|e| format!("{}: {e}", path.display()))?;
         n += 1;
     }
+    for r in &plan.removals {
+        let path = plan.root.join(r);
+        match std::fs::remove_file(&path) {
+            Ok(()) => n += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+        // Empty directories left behind go too (never the root).
+        let mut dir = path.parent();
+        while let Some(d) = dir.filter(|d| *d != plan.root) {
+            if std::fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
     Ok(n)
 }
 
@@ -657,6 +688,10 @@ pub fn diff(plan: &Plan) -> String {
             m,
             &plan.manifest_file,
         ));
+    }
+    for r in &plan.removals {
+        let old = std::fs::read_to_string(plan.root.join(r)).unwrap_or_default();
+        out.push_str(&unified(&old, "", r));
     }
     out
 }

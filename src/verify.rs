@@ -27,32 +27,22 @@ impl std::str::FromStr for Target {
     }
 }
 
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.attr.is_empty() {
+            f.write_str(&self.file)
+        } else {
+            write!(f, "{}:{}", self.file, self.attr)
+        }
+    }
+}
+
 /// How deep to recurse into nested attribute sets looking for derivations.
 pub const DEPTH: u32 = 3;
 
 /// The evaluator: drvPaths of every derivation under `attr`, errors as
 /// `<error>` (only catchable ones; others fail the evaluation).
-const COLLECT: &str = r#"
-{ file, attr, depth }:
-let
-  root = import file;
-  top = if builtins.isFunction root then root { } else root;
-  path = builtins.filter builtins.isString (builtins.split "\\." attr);
-  target = builtins.foldl' (acc: n: acc.${n}) top (if attr == "" then [ ] else path);
-  isDrv = v: builtins.isAttrs v && (v.type or null) == "derivation";
-  join = prefix: n: if prefix == "" then n else "${prefix}.${n}";
-  collect = depth: prefix: v:
-    let r = builtins.tryEval v; in
-    if !r.success then [ { name = prefix; value = "<error>"; } ]
-    else if isDrv r.value then
-      let d = builtins.tryEval r.value.drvPath; in
-      [ { name = prefix; value = if d.success then d.value else "<error>"; } ]
-    else if builtins.isAttrs r.value && depth > 0 then
-      builtins.concatMap (n: collect (depth - 1) (join prefix n) r.value.${n}) (builtins.attrNames r.value)
-    else [ ];
-in
-builtins.listToAttrs (collect depth "" target)
-"#;
+const COLLECT: &str = include_str!("../nixlib/collect.nix");
 
 /// One compared attribute.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -110,8 +100,17 @@ impl Report {
     }
 }
 
-/// Evaluate every target on the original tree and on a rewritten copy.
-pub fn verify(plan: &Plan, targets: &[Target]) -> Result<Report, String> {
+/// A temporary copy of the repository (its git work tree) with the plan
+/// applied, and the collector next to it.
+pub struct Rewritten {
+    pub tmp: tempfile::TempDir,
+    /// The plan's root inside the copy.
+    pub root: PathBuf,
+    pub collect: PathBuf,
+}
+
+/// Copy the work tree and apply `plan` to the copy.
+pub fn rewritten_copy(plan: &Plan) -> Result<Rewritten, String> {
     let base = copy_base(&plan.root);
     let tmp =
         tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
@@ -126,15 +125,28 @@ pub fn verify(plan: &Plan, targets: &[Target]) -> Result<Report, String> {
     for c in &plan.changes {
         write_plain(&copy_root.join(&c.file), &c.new)?;
     }
+    for r in &plan.removals {
+        let _ = std::fs::remove_file(copy_root.join(r));
+    }
     if let Some(m) = &plan.manifest_new {
         write_plain(&copy_root.join(&plan.manifest_file), m)?;
     }
     let collect = tmp.path().join("collect.nix");
     write_plain(&collect, COLLECT)?;
+    Ok(Rewritten {
+        tmp,
+        root: copy_root,
+        collect,
+    })
+}
+
+/// Evaluate every target on the original tree and on a rewritten copy.
+pub fn verify(plan: &Plan, targets: &[Target]) -> Result<Report, String> {
+    let copy = rewritten_copy(plan)?;
     let mut rows = Vec::new();
     for t in targets {
-        let before = evaluate(&collect, &plan.root.join(&t.file), &t.attr)?;
-        let after = evaluate(&collect, &copy_root.join(&t.file), &t.attr)?;
+        let before = evaluate(&copy.collect, &plan.root.join(&t.file), &t.attr)?;
+        let after = evaluate(&copy.collect, &copy.root.join(&t.file), &t.attr)?;
         let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
         names.sort();
         names.dedup();
@@ -157,10 +169,23 @@ pub fn verify(plan: &Plan, targets: &[Target]) -> Result<Report, String> {
 }
 
 fn evaluate(collect: &Path, file: &Path, attr: &str) -> Result<BTreeMap<String, String>, String> {
+    let (drvs, _) = evaluate_env(collect, file, attr, &[])?;
+    Ok(drvs)
+}
+
+/// Evaluate `attr` of `file` with the collector and extra environment:
+/// the drvPaths, and what Nix printed on stderr (traces).
+pub fn evaluate_env(
+    collect: &Path,
+    file: &Path,
+    attr: &str,
+    env: &[(&str, &str)],
+) -> Result<(BTreeMap<String, String>, String), String> {
     let file = file
         .canonicalize()
         .map_err(|e| format!("{}: {e}", file.display()))?;
     let out = Command::new("nix-instantiate")
+        .envs(env.iter().copied())
         .args(["--eval", "--strict", "--json", "--read-write-mode"])
         .arg(collect)
         .args(["--arg", "file"])
@@ -181,8 +206,9 @@ fn evaluate(collect: &Path, file: &Path, attr: &str) -> Result<BTreeMap<String, 
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("unexpected output from nix-instantiate: {e}"))
+    let drvs = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("unexpected output from nix-instantiate: {e}"))?;
+    Ok((drvs, String::from_utf8_lossy(&out.stderr).into_owned()))
 }
 
 /// The directory to copy: the enclosing git work tree when there is one (the
@@ -224,7 +250,7 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn write_plain(path: &Path, text: &str) -> Result<(), String> {
+pub(crate) fn write_plain(path: &Path, text: &str) -> Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }

@@ -176,3 +176,142 @@ fn rewrite_package_source_overrides_in_a_nixpkgs_overlay() {
     assert_eq!(before.len(), 3, "barriers before: {before:#?}");
     assert_eq!(after.len(), 2, "barriers after: {after:#?}");
 }
+
+/// Evaluate `(import FILE { }).ATTR`'s drvPaths (a set of packages) in
+/// `dir`, with extra Nix options.
+fn drv_paths(dir: &Path, attr: &str, extra: &[&str]) -> (bool, String) {
+    let out = Command::new("nix-instantiate")
+        .current_dir(dir)
+        .env(
+            "NIX_CONFIG",
+            std::env::var("NIX_CONFIG").unwrap_or_else(|_| nix::NIX_CONFIG.to_string()),
+        )
+        .args(["--eval", "--strict", "--json", "--read-write-mode"])
+        .args(extra)
+        .args([
+            "-E",
+            &format!("builtins.mapAttrs (n: v: v.drvPath) (import ./. {{ }}).{attr}"),
+        ])
+        .output()
+        .expect("run nix-instantiate");
+    (
+        out.status.success(),
+        if out.status.success() {
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        } else {
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        },
+    )
+}
+
+const NO_IFD: &[&str] = &["--option", "allow-import-from-derivation", "false"];
+
+/// The materialized backend end to end: after `rewrite --backend
+/// materialized`, evaluation needs no IFD and gives the IFD drvPaths; a
+/// `.cabal` edit and a version bump are caught (by `check`, and by nixlib at
+/// evaluation), `check --fix` repairs, `check --rebuild` agrees, a second
+/// rewrite changes nothing, and switching back to `ifd` leaves no file.
+#[test]
+fn materialized_backend_end_to_end() {
+    if Nix::get().is_none() {
+        return;
+    }
+    let tmp = scratch("examples/haskell-overlay");
+    let repo = tmp.path().join("examples/haskell-overlay");
+    let (ok, want) = drv_paths(&repo, "sites", &[]);
+    assert!(ok, "{want}");
+    let (ok, err) = drv_paths(&repo, "sites", NO_IFD);
+    assert!(!ok && err.contains("allow-import-from-derivation"), "{err}");
+
+    let (code, out) = ifd_batch(
+        &[
+            "rewrite",
+            ".",
+            "--backend",
+            "materialized",
+            "--target",
+            "default.nix:sites",
+            "--write",
+            "--verify",
+            "default.nix:sites",
+        ],
+        &repo,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("17 of 17 derivations identical"), "{out}");
+    let dir = repo.join("nix/ifd-batch");
+    let platform = std::fs::read_dir(&dir)
+        .expect("materialized dir")
+        .flatten()
+        .next()
+        .expect("a platform")
+        .path();
+    let aeson = std::fs::read_to_string(platform.join("hackage/aeson/2.2.1.0.nix")).expect("aeson");
+    assert!(
+        aeson
+            .lines()
+            .nth(2)
+            .is_some_and(|l| l.starts_with("# ifd-batch: hackage/aeson/2.2.1.0 platform=")),
+        "{aeson}"
+    );
+    assert!(!aeson.contains("/nix/store/"), "{aeson}");
+    // No IFD at all now, and the same drvPaths.
+    let (ok, got) = drv_paths(&repo, "sites", NO_IFD);
+    assert!(ok, "{got}");
+    assert_eq!(got, want);
+    // Idempotent.
+    let (code, again) = ifd_batch(&["rewrite", "."], &repo);
+    assert_eq!(code, 0, "{again}");
+    assert!(again.contains("nothing to change"), "{again}");
+    let (code, out) = ifd_batch(&["check", "--rebuild"], &repo);
+    assert_eq!(code, 0, "{out}");
+
+    // A .cabal edit: check and evaluation both say stale; --fix repairs.
+    let cabal = repo.join("local-pkg/local-pkg.cabal");
+    let mut text = std::fs::read_to_string(&cabal).expect("cabal");
+    text.push_str("-- edited\n");
+    std::fs::write(&cabal, text).expect("write");
+    let (code, out) = ifd_batch(&["check", "local-pkg/local-pkg.cabal"], &repo);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("stale: cabal2nix/local-pkg"), "{out}");
+    let (ok, err) = drv_paths(&repo, "sites", NO_IFD);
+    assert!(
+        !ok && err.contains("is stale") && err.contains("check --fix"),
+        "{err}"
+    );
+    let (code, out) = ifd_batch(&["check", "--fix", "local-pkg/local-pkg.cabal"], &repo);
+    assert_eq!(code, 0, "{out}");
+    let (ok, out) = drv_paths(&repo, "sites", NO_IFD);
+    assert!(ok, "{out}");
+
+    // A version bump: the missing and extra files are reported, then fixed.
+    let overlay = repo.join("overlay.nix");
+    let text = std::fs::read_to_string(&overlay).expect("overlay");
+    std::fs::write(
+        &overlay,
+        text.replace("\"aeson\" \"2.2.1.0\"", "\"aeson\" \"2.1.2.1\""),
+    )
+    .expect("write");
+    let (code, out) = ifd_batch(&["check", "overlay.nix"], &repo);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("missing: hackage/aeson/2.1.2.1"), "{out}");
+    assert!(out.contains("extra: hackage/aeson/2.2.1.0"), "{out}");
+    let (code, out) = ifd_batch(&["check", "--fix", "overlay.nix"], &repo);
+    assert_eq!(code, 0, "{out}");
+    assert!(platform.join("hackage/aeson/2.1.2.1.nix").is_file());
+    assert!(!platform.join("hackage/aeson/2.2.1.0.nix").exists());
+    let (ok, out) = drv_paths(&repo, "sites", NO_IFD);
+    assert!(ok && out.contains("aeson-2.1.2.1.drv"), "{out}");
+
+    // Back to the IFD backend: no materialized file is left.
+    let (code, out) = ifd_batch(&["rewrite", ".", "--backend", "ifd", "--write"], &repo);
+    assert_eq!(code, 0, "{out}");
+    assert!(!dir.exists(), "{out}");
+    let manifest = std::fs::read_to_string(repo.join("nix/ifd-batch.nix")).expect("manifest");
+    assert!(
+        !manifest.contains("materialized = materialize.dir"),
+        "{manifest}"
+    );
+    let (ok, out) = drv_paths(&repo, "sites", &[]);
+    assert!(ok, "{out}");
+}

@@ -1,0 +1,347 @@
+//! The materialized backend: the batch's generated expressions, built once
+//! with real Nix and checked in next to the manifest
+//! (`nix/ifd-batch/<compiler>-<system>/<key>.nix`), so that evaluation does
+//! no import-from-derivation for the batched sites.
+//!
+//! Each file starts with a header saying what it was generated from
+//! (`# ifd-batch: <key> platform=<p> index=<all-cabal-hashes store name>` or
+//! `source=<sha256 of the source's .cabal/package.yaml files>`). nixlib
+//! compares it at evaluation time (and refuses a stale file loudly);
+//! [`stale`] compares what can be compared without Nix, for `ifd-batch
+//! check`.
+
+use crate::plan::{Manifest, Materialize};
+use crate::rewrite::{FileChange, Plan};
+use crate::verify::{Target, evaluate_env, rewritten_copy};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// One generated expression to check in.
+#[derive(Debug, Clone)]
+struct Entry {
+    drv: String,
+    what: String,
+    fingerprint: String,
+}
+
+/// Set the plan's backend: `Some` materializes (builds, then plans the
+/// files), `None` removes what an earlier materialization left.
+pub fn apply(plan: &mut Plan, conf: Option<Materialize>) -> Result<(), String> {
+    let old = plan
+        .manifest_old
+        .as_deref()
+        .and_then(|m| Manifest::parse(m).ok())
+        .and_then(|m| m.materialize);
+    plan.manifest.materialize = conf.clone();
+    if plan.manifest.count() > 0 {
+        plan.manifest_new = Some(plan.manifest.render());
+    }
+    let mut existing = BTreeSet::new();
+    for c in old.iter().chain(conf.iter()) {
+        list_files(&plan.root, &c.root_dir(&plan.manifest_file), &mut existing);
+    }
+    let Some(conf) = conf else {
+        plan.removals = existing.into_iter().collect();
+        return Ok(());
+    };
+    if !plan.errors.is_empty() || plan.manifest.count() == 0 {
+        return Ok(());
+    }
+    let generated = generate(plan, &conf)?;
+    for (rel, text) in &generated {
+        let path = plan.root.join(rel);
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        if old != *text {
+            plan.changes.push(FileChange {
+                file: rel.clone(),
+                path,
+                old,
+                new: text.clone(),
+                generated: true,
+            });
+        }
+    }
+    plan.removals = existing
+        .into_iter()
+        .filter(|f| !generated.contains_key(f))
+        .collect();
+    Ok(())
+}
+
+/// Every `.nix` file under `dir` (relative to `root`), relative to `root`.
+fn list_files(root: &Path, dir: &str, out: &mut BTreeSet<String>) {
+    let mut stack = vec![root.join(dir)];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "nix")
+                && let Ok(rel) = p.strip_prefix(root)
+            {
+                out.insert(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+}
+
+/// Evaluate the targets on a rewritten copy (nixlib traces each batch's
+/// generators), build every generator, and render the files.
+fn generate(plan: &Plan, conf: &Materialize) -> Result<BTreeMap<String, String>, String> {
+    let copy = rewritten_copy(plan)?;
+    // platform → key → entry
+    let mut wanted: BTreeMap<String, BTreeMap<String, Entry>> = BTreeMap::new();
+    let mut missing = BTreeSet::new();
+    for t in &conf.targets {
+        let t: Target = t.parse()?;
+        let (_, stderr) = evaluate_env(
+            &copy.collect,
+            &copy.root.join(&t.file),
+            &t.attr,
+            &[("IFD_BATCH_MATERIALIZE", "1")],
+        )?;
+        for line in stderr.lines() {
+            let Some(json) = line
+                .strip_prefix("trace: ifd-batch-materialize ")
+                .map(str::trim)
+            else {
+                continue;
+            };
+            let v: serde_json::Value = serde_json::from_str(json)
+                .map_err(|e| format!("unexpected trace from nixlib: {e}"))?;
+            let platform = v["platform"].as_str().unwrap_or_default().to_string();
+            let set = wanted.entry(platform).or_default();
+            if let Some(entries) = v["entries"].as_object() {
+                for (key, e) in entries {
+                    set.insert(
+                        key.clone(),
+                        Entry {
+                            drv: e["drv"].as_str().unwrap_or_default().to_string(),
+                            what: e["what"].as_str().unwrap_or_default().to_string(),
+                            fingerprint: e["fingerprint"].as_str().unwrap_or("-").to_string(),
+                        },
+                    );
+                }
+            }
+            for m in v["missing"].as_array().into_iter().flatten() {
+                missing.extend(m.as_str().map(str::to_string));
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return Err(format!(
+            "no batch was evaluated through the targets ({}): nothing to materialize",
+            conf.targets.join(", ")
+        ));
+    }
+    let drvs: Vec<&str> = wanted
+        .values()
+        .flat_map(|s| s.values().map(|e| e.drv.as_str()))
+        .collect();
+    let outs = realise(&drvs)?;
+    let dir = conf.root_dir(&plan.manifest_file);
+    let mut files = BTreeMap::new();
+    let mut failures = Vec::new();
+    for (platform, entries) in &wanted {
+        for (key, e) in entries {
+            let Some(out) = outs.get(&e.drv) else {
+                failures.push(format!("{}: its generator could not be built", e.what));
+                continue;
+            };
+            let out = Path::new(out);
+            if let Ok(log) = std::fs::read_to_string(out.join("FAILED")) {
+                failures.push(format!("{}: cabal2nix failed:\n{log}", e.what));
+                continue;
+            }
+            let body = std::fs::read_to_string(out.join("default.nix"))
+                .map_err(|err| format!("{}: {err}", out.display()))?;
+            files.insert(
+                format!("{dir}/{platform}/{key}.nix"),
+                render(key, platform, e, &body),
+            );
+        }
+    }
+    if !failures.is_empty() {
+        return Err(format!(
+            "cannot materialize (nothing written):\n  {}",
+            failures.join("\n  ")
+        ));
+    }
+    if !missing.is_empty() {
+        return Err(format!(
+            "not in the all-cabal-hashes index (nothing written): {}",
+            missing.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok(files)
+}
+
+/// The checked-in file: a header nixlib and `check` read, then the
+/// generator's output as it is.
+fn render(key: &str, platform: &str, e: &Entry, body: &str) -> String {
+    format!(
+        "# Generated by `ifd-batch rewrite --backend materialized` (ifd-batch {}) from the\n\
+         # {}: do not edit; `ifd-batch check --fix` regenerates it.\n\
+         # ifd-batch: {key} platform={platform} {}\n{body}",
+        env!("CARGO_PKG_VERSION"),
+        e.what,
+        e.fingerprint
+    )
+}
+
+/// Build the derivations (in parallel, the others going on when one fails);
+/// drvPath → output path for those built.
+fn realise(drvs: &[&str]) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    if drvs.is_empty() {
+        return Ok(out);
+    }
+    let _ = Command::new("nix-store")
+        .args(["--realise", "--keep-going", "--quiet"])
+        .args(drvs)
+        .output()
+        .map_err(|e| format!("cannot run nix-store: {e}"))?;
+    for d in drvs {
+        let q = Command::new("nix-store")
+            .args(["--query", "--outputs", d])
+            .output()
+            .map_err(|e| format!("cannot run nix-store: {e}"))?;
+        let path = String::from_utf8_lossy(&q.stdout).trim().to_string();
+        if q.status.success() && Path::new(&path).exists() {
+            out.insert(d.to_string(), path);
+        }
+    }
+    Ok(out)
+}
+
+/// A problem `check` reports without running Nix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stale {
+    pub file: String,
+    pub message: String,
+}
+
+/// Materialized files that are missing, extra, or generated from a local
+/// source whose `.cabal`/`package.yaml` changed since.
+pub fn stale(root: &Path, manifest_file: &str, manifest: &Manifest) -> Vec<Stale> {
+    let Some(conf) = &manifest.materialize else {
+        return Vec::new();
+    };
+    let dir = conf.root_dir(manifest_file);
+    let manifest_dir = Path::new(manifest_file)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    // key → local source directory (for cabal2nix entries given as paths)
+    let mut keys: BTreeMap<String, Option<PathBuf>> = BTreeMap::new();
+    for e in manifest.files.values() {
+        for (n, vs) in &e.hackage {
+            for v in vs.keys() {
+                keys.insert(format!("hackage/{n}/{v}"), None);
+            }
+        }
+        for n in e.hackage_direct.keys() {
+            keys.insert(format!("direct/{n}"), None);
+        }
+        for (n, (src, _, _)) in &e.cabal2nix {
+            let local = (src.starts_with("./") || src.starts_with("../"))
+                .then(|| root.join(&manifest_dir).join(src));
+            keys.insert(format!("cabal2nix/{n}"), local);
+        }
+    }
+    let platforms: Vec<String> = std::fs::read_dir(root.join(&dir))
+        .map(|rd| {
+            let mut v: Vec<String> = rd
+                .flatten()
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        })
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    if platforms.is_empty() {
+        out.push(Stale {
+            file: dir.clone(),
+            message: "nothing materialized yet: run `ifd-batch check --fix`".into(),
+        });
+        return out;
+    }
+    let mut present = BTreeSet::new();
+    list_files(root, &dir, &mut present);
+    for p in &platforms {
+        for (key, local) in &keys {
+            let file = format!("{dir}/{p}/{key}.nix");
+            let Ok(text) = std::fs::read_to_string(root.join(&file)) else {
+                out.push(Stale {
+                    file,
+                    message: format!("missing: {key} is not materialized for {p}"),
+                });
+                continue;
+            };
+            if let Some(src) = local {
+                let recorded = text
+                    .lines()
+                    .nth(2)
+                    .and_then(|l| l.split(" source=").nth(1))
+                    .unwrap_or("");
+                let now = source_fingerprint(src);
+                if now.as_deref() != Some(recorded) {
+                    out.push(Stale {
+                        file,
+                        message: format!(
+                            "stale: {key}'s .cabal/package.yaml changed since it was generated"
+                        ),
+                    });
+                }
+            }
+        }
+        for f in &present {
+            let Some(key) = f
+                .strip_prefix(&format!("{dir}/{p}/"))
+                .and_then(|k| k.strip_suffix(".nix"))
+            else {
+                continue;
+            };
+            if !keys.contains_key(key) {
+                out.push(Stale {
+                    file: f.clone(),
+                    message: format!("extra: {key} is no longer in the manifest"),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// As nixlib's `sourceFingerprint`: sha256 of `name\ncontent\n` for every
+/// `*.cabal` and `package.yaml` of the directory, in byte order of names.
+pub fn source_fingerprint(dir: &Path) -> Option<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".cabal") || n == "package.yaml")
+        .collect();
+    names.sort();
+    let mut h = Sha256::new();
+    for n in names {
+        let content = std::fs::read(dir.join(&n)).ok()?;
+        h.update(n.as_bytes());
+        h.update(b"\n");
+        h.update(&content);
+        h.update(b"\n");
+    }
+    Some(
+        h.finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+    )
+}
