@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Evaluation wall time of N callHackage sites three ways, side by side in one
+# run: nixpkgs-style (one serial IFD per site), the IFD batch (`rewrite`),
+# and the materialized backend (`rewrite --backend materialized`: no IFD),
+# each cold (fresh derivations: a new `salt` in the test world) and warm
+# (the same evaluation again), on the realistic synthetic index of
+# benches/nixlib-eval.sh.
+#
+#   benches/materialized.sh [--n 50]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=50
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --n) n=$2; shift 2 ;;
+    *) echo "usage: $0 [--n N]" >&2; exit 2 ;;
+  esac
+done
+export NIX_CONFIG=${NIX_CONFIG:-$'substituters =\nsandbox = false\nbuild-users-group =\nexperimental-features = nix-command'}
+root=$PWD
+index=$root/bench-work/index/all-cabal-hashes.tar.gz
+work=$root/bench-work/materialized
+[ -f "$index" ] || cargo run --quiet --release --example synth-index -- --out "$index" --realistic
+[ -f bench-work/index/cabals.txt ] || tar -tzf "$index" | grep '\.cabal$' > bench-work/index/cabals.txt
+cargo build --quiet --release
+bin=$root/target/release/ifd-batch
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+rm -rf "$work"; mkdir -p "$work/orig"
+# N distinct packages spread over the index (as nixlib-eval.sh picks them).
+awk -F/ '!seen[$2]++ { print $2 " " $3 }' bench-work/index/cabals.txt \
+  | awk -v n="$n" '{ a[NR] = $0 } END { step = int(NR / n); for (i = 0; i < n; i++) print a[1 + i * step] }' \
+  > "$work/pins.txt"
+{
+  echo "self: super: {"
+  while read -r name version; do echo "  \"$name\" = self.callHackage \"$name\" \"$version\" { };"; done < "$work/pins.txt"
+  echo "}"
+} > "$work/orig/overlay.nix"
+cat > "$work/orig/default.nix" <<NIX
+{ salt ? "" }:
+let
+  pkgs = import $root/fixtures/mini-nixpkgs { all-cabal-hashes = $index; inherit salt; };
+  hp = pkgs.haskellPackages.override { overrides = import ./overlay.nix; };
+in
+{ sites = builtins.mapAttrs (n: _: hp.\${n}) (import ./overlay.nix { } { }); }
+NIX
+cp -r "$work/orig" "$work/ifd"; cp -r "$work/orig" "$work/mat"
+(cd "$work" && git init -q)
+"$bin" rewrite "$work/ifd" --write > /dev/null
+t0=$(now)
+"$bin" rewrite "$work/mat" --backend materialized --target default.nix:sites --write > /dev/null
+t1=$(now); m=$(secs "$t0" "$t1")
+
+run() { # dir salt extra... -> seconds
+  local dir=$1 salt=$2 t0 t1; shift 2
+  t0=$(now)
+  (cd "$dir" && nix-instantiate --eval --strict --json --read-write-mode -j auto "$@" \
+    -E "builtins.mapAttrs (n: v: v.drvPath) (import ./. { salt = \"$salt\"; }).sites" > out.json 2> log.txt)
+  t1=$(now); secs "$t0" "$t1"
+}
+
+echo "# materialized: N = $n, $(nproc) cores, $(nix-instantiate --version); materializing took ${m}s (rewrite --backend materialized, batch built once)"
+printf '%-16s %10s %10s %8s %s\n' variant cold warm "cold x" "IFD disabled"
+salt=mat-$(date +%s%N)
+o_cold=$(run "$work/orig" "$salt-o"); o_warm=$(run "$work/orig" "$salt-o")
+b_cold=$(run "$work/ifd" "$salt-b"); b_warm=$(run "$work/ifd" "$salt-b")
+m_cold=$(run "$work/mat" "$salt-m"); m_warm=$(run "$work/mat" "$salt-m")
+if run "$work/mat" "$salt-m2" --option allow-import-from-derivation false > /dev/null; then noifd=passes; else noifd=FAILS; fi
+ratio() { awk -v a="$o_cold" -v b="$1" 'BEGIN { printf "%.1fx", a / b }'; }
+printf '%-16s %9ss %9ss %8s %s\n' nixpkgs-style "$o_cold" "$o_warm" 1.0x "fails (IFD)"
+printf '%-16s %9ss %9ss %8s %s\n' "IFD batch" "$b_cold" "$b_warm" "$(ratio "$b_cold")" "fails (IFD)"
+printf '%-16s %9ss %9ss %8s %s\n' materialized "$m_cold" "$m_warm" "$(ratio "$m_cold")" "$noifd"
+# Same drvPaths: the three variants at one salt.
+run "$work/orig" same >/dev/null; cp "$work/orig/out.json" "$work/a.json"
+run "$work/mat" same >/dev/null
+if cmp -s "$work/a.json" "$work/mat/out.json"; then echo "drvPaths: materialized = nixpkgs-style ($n packages)"; else echo "drvPaths: DIFFERENT"; fi
