@@ -1,6 +1,8 @@
 # `ifd-batch rewrite --verify` and `--backend materialized`: the drvPath of
-# every derivation under ATTR of FILE (nested sets up to DEPTH levels),
-# catchable errors as "<error>".
+# every derivation under ATTR of FILE (nested sets up to DEPTH levels), and
+# for every other value (strings, numbers, lists, … — what generic
+# import-from-derivation sites produce) its JSON; catchable errors as
+# "<error>".
 { file, attr, depth }:
 let
   root = import file;
@@ -17,6 +19,9 @@ let
       [ { name = prefix; value = if d.success then d.value else "<error>"; } ]
     else if builtins.isAttrs r.value && depth > 0 then
       builtins.concatMap (n: collect (depth - 1) (join prefix n) r.value.${n}) (builtins.attrNames r.value)
-    else [ ];
+    else if builtins.isFunction r.value || builtins.isAttrs r.value then [ ]
+    else
+      let j = builtins.tryEval (builtins.toJSON r.value); in
+      [ { name = prefix; value = if j.success then "value ${builtins.unsafeDiscardStringContext j.value}" else "<error>"; } ];
 in
 builtins.listToAttrs (collect depth "" target)

@@ -11,6 +11,7 @@ pub mod plan;
 pub mod profile;
 pub mod report;
 pub mod rewrite;
+pub mod rewrite_generic;
 pub mod scan;
 pub mod source;
 pub mod verify;

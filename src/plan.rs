@@ -360,13 +360,19 @@ impl Manifest {
                 let _ = writeln!(t, "    {line}");
             }
         }
-        t.push_str("  ;\n\n  manifests = {\n");
+        t.push_str(if self.files.is_empty() {
+            "  ;\n\n  manifests = { };\n"
+        } else {
+            "  ;\n\n  manifests = {\n"
+        });
         for (file, e) in &self.files {
             let _ = writeln!(t, "    {} = {{", nix_string(file));
             render_entries(&mut t, e, "      ");
             t.push_str("    };\n");
         }
-        t.push_str("  };\n");
+        if !self.files.is_empty() {
+            t.push_str("  };\n");
+        }
         let materialized = match &self.materialize {
             Some(m) => {
                 let targets: Vec<String> = m.targets.iter().map(|t| nix_string(t)).collect();
@@ -387,13 +393,19 @@ impl Manifest {
              # The first argument names the calling file (for readers and `ifd-batch\n\
              # check`); every caller gets the union of all files' entries, so a package\n\
              # set needs one batch however many files its overlays span.\n\
-             _file: hself:\n\
-             nixlib.batch {\n  \
-               inherit hself;\n  \
-               manifest = nixlib.union manifests;\n",
+             # `.group` is nixlib's generic batch (`ifdBatchGroup` bindings).\n\
+             {\n  \
+               __functor = _: _file: hself:\n    \
+                 nixlib.batch {\n      \
+                   inherit hself;\n      \
+                   manifest = nixlib.union manifests;\n",
         );
-        t.push_str(materialized);
-        t.push_str("}\n");
+        for line in materialized.lines() {
+            t.push_str("    ");
+            t.push_str(line);
+            t.push('\n');
+        }
+        t.push_str("    };\n  inherit (nixlib) group;\n}\n");
         t
     }
 }

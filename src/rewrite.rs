@@ -88,7 +88,12 @@ const BATCH_KINDS: &[Kind] = &[
     Kind::HackageDirect,
     Kind::Cabal2nix,
     Kind::SourceOverrides,
+    Kind::ImportDrv,
+    Kind::ReadDrv,
 ];
+
+/// Generic import-from-derivation kinds (batched by `rewrite_generic`).
+const GENERIC_KINDS: &[Kind] = &[Kind::ImportDrv, Kind::ReadDrv];
 
 /// Plan the rewrite of the whole repository at `root`.
 pub fn plan(root: &Path, manifest_file: &str) -> Plan {
@@ -161,11 +166,21 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
     let mut changes = Vec::new();
     let mut errors = scanned.errors.clone();
     errors.extend(manifest_error);
+    let mut generic_groups = 0;
     for (file, file_sites) in by_file {
         let Some(text) = scanned.sources.get(file) else {
             continue;
         };
-        let planned = plan_file(text, file, &file_sites, manifest_file);
+        let (generic_sites, haskell_sites): (Vec<&Site>, Vec<&Site>) = file_sites
+            .iter()
+            .partition(|s| GENERIC_KINDS.contains(&s.kind));
+        let mut planned = plan_file(text, file, &haskell_sites, manifest_file);
+        if !generic_sites.is_empty() {
+            let g = crate::rewrite_generic::plan(text, file, &generic_sites, manifest_file);
+            generic_groups += g.groups;
+            planned.edits.extend(g.edits);
+            planned.outcomes.extend(g.outcomes);
+        }
         sites.extend(planned.outcomes);
         if !planned.entries.is_empty() {
             manifest.files.insert(file.to_string(), planned.entries);
@@ -204,7 +219,8 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
             .and_then(|m| Manifest::parse(m).ok())
             .and_then(|m| m.materialize);
     }
-    let manifest_new = (manifest.count() > 0).then(|| manifest.render());
+    // Generic groups import the manifest too (`.group`), even without entries.
+    let manifest_new = (manifest.count() > 0 || generic_groups > 0).then(|| manifest.render());
     if let Some(m) = &manifest_new
         && let Some(e) = reparse_error(m, manifest_file)
     {
@@ -233,7 +249,7 @@ fn reparse_error(text: &str, file: &str) -> Option<FileError> {
     })
 }
 
-fn outcome(s: &Site, action: &'static str, reason: Option<String>) -> SiteOutcome {
+pub(crate) fn outcome(s: &Site, action: &'static str, reason: Option<String>) -> SiteOutcome {
     SiteOutcome {
         file: s.file.clone(),
         line: s.line,
@@ -370,7 +386,7 @@ fn stale_binding_edits(
 }
 
 /// The outermost application whose head starts at `start`.
-fn find_call(root: &SyntaxNode, start: usize) -> Option<Call> {
+pub(crate) fn find_call(root: &SyntaxNode, start: usize) -> Option<Call> {
     let token = root
         .token_at_offset(TextSize::try_from(start).ok()?)
         .right_biased()?;
@@ -541,7 +557,7 @@ fn add_entries(
 }
 
 /// Directory part of a `/`-separated relative file name.
-fn parent_of(file: &str) -> &str {
+pub(crate) fn parent_of(file: &str) -> &str {
     file.rsplit_once('/').map_or("", |(d, _)| d)
 }
 
@@ -602,7 +618,7 @@ fn rebase_path(src: &str, file: &str, manifest_file: &str) -> Result<String, Str
 }
 
 /// When `at` is the first non-blank character of its line, its indentation.
-fn indent_before(text: &str, at: usize) -> Option<&str> {
+pub(crate) fn indent_before(text: &str, at: usize) -> Option<&str> {
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     let before = &text[line_start..at];
     before

@@ -238,7 +238,8 @@ fn import_drv_forms() {
         let s = one(&format!("{pre}{form}"));
         assert_eq!(s.kind, Kind::ImportDrv, "{form}");
         assert_eq!(s.confidence, Confidence::Definite, "{form}");
-        assert!(!s.batchable);
+        // A named derivation can join a generic batch; an inline one cannot.
+        assert_eq!(s.batchable, !form.contains("writeText"), "{form}");
     }
     // Lambda parameter: can't tell.
     let s = one("{ src }: import \"${src}/default.nix\"");
@@ -305,4 +306,33 @@ fn parse_errors_are_reported_with_positions() {
     assert_eq!(errs[0].file, "bad.nix");
     assert_eq!(errs[0].line, Some(2));
     assert!(errs[0].message.contains("syntax error"));
+}
+
+/// Generic batching: which import-drv / read-drv sites can share a barrier
+/// (the one definition `scan` and `rewrite` use).
+#[test]
+fn generic_batchability() {
+    let pre = "{ pkgs }: let a = pkgs.runCommand \"a\" { } \"\"; ";
+    let reason = |src: &str| one(src).reason.unwrap_or_default();
+    assert!(one(&format!("{pre}in builtins.readFile a")).batchable);
+    assert!(
+        one(&format!("{pre}in import (ifdBatchGroup.ready a)")).batchable,
+        "routed"
+    );
+    assert!(
+        reason(&format!("{pre}c = true; in if c then import a else null"))
+            .contains("conditional branch")
+    );
+    assert!(reason(&format!("{pre}in map (x: import a) [ 1 2 ]")).contains("per-element"));
+    let chained = sites(&format!(
+        "{pre}b = pkgs.runCommand \"b\" {{ x = builtins.readFile a; }} \"\"; in import b"
+    ));
+    let import_b = chained
+        .iter()
+        .find(|s| s.kind == Kind::ImportDrv)
+        .expect("import b");
+    assert!(import_b.reason.as_deref().unwrap_or("").contains("chained"));
+    assert!(reason("{ pkgs }: import (pkgs.writeText \"x\" \"1\")").contains("bind it"));
+    assert!(reason("{ pkgs }: { x = import pkgs.gen; }").contains("no enclosing `let"));
+    assert!(reason(&format!("{pre}in (b: import b) a")).contains("bound between"));
 }

@@ -315,3 +315,48 @@ fn materialized_backend_end_to_end() {
     let (ok, out) = drv_paths(&repo, "sites", &[]);
     assert!(ok, "{out}");
 }
+
+/// Generic import-from-derivation (readFile, import, importJSON, readDir of
+/// generated derivations in one `let`): four serial barriers become two (the
+/// group, then the chained one that needs the group's result), every value
+/// is unchanged (`--verify` compares values), the site in a branch and the
+/// chained one are left alone with reasons, and a second rewrite changes
+/// nothing.
+#[test]
+fn rewrite_generic_ifd_one_barrier_same_values() {
+    let Some(nix) = Nix::get() else { return };
+    let tmp = scratch("fixtures/rewrite-generic");
+    let repo = tmp.path().join("fixtures/rewrite-generic");
+    let world = tmp.path().join("fixtures/mini-nixpkgs");
+    let eval = |tag: &str| {
+        nix.eval_json_logged(&format!(
+            "import {} {{ pkgs = import {} {{ salt = {}; }}; }}",
+            Nix::str(&repo.join("default.nix").display().to_string()),
+            Nix::str(&world.display().to_string()),
+            Nix::str(&fresh_salt(tag)),
+        ))
+        .expect_ok("evaluating the generic repo")
+    };
+    let before = eval("generic-before");
+    assert_eq!(before.barriers().len(), 4, "{:#?}", before.barriers());
+    let (code, out) = ifd_batch(
+        &["rewrite", ".", "--write", "--verify", "default.nix"],
+        &repo,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("3 sites edited") || out.contains("4 sites edited"),
+        "{out}"
+    );
+    assert!(out.contains("inside a conditional branch"), "{out}");
+    assert!(!out.contains("DIFFERENT"), "{out}");
+    let after = eval("generic-after");
+    let barriers = after.barriers();
+    assert_eq!(barriers.len(), 2, "{barriers:#?}");
+    assert_eq!(barriers[0].len(), 3, "{barriers:#?}");
+    assert!(barriers[1][0].ends_with("-derived.drv"), "{barriers:#?}");
+    assert_eq!(before.stdout, after.stdout, "same values");
+    let (code, again) = ifd_batch(&["rewrite", "."], &repo);
+    assert_eq!(code, 0, "{again}");
+    assert!(again.contains("nothing to change"), "{again}");
+}

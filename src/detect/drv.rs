@@ -66,6 +66,10 @@ fn output(expr: &SyntaxNode, depth: u32) -> Option<Confidence> {
         return Some(Confidence::Possible);
     }
     let expr = unparen(expr);
+    // A site already routed through a generic batch: `ifdBatchGroup.ready X`.
+    if let Some(inner) = super::generic::unwrap_ready(&expr) {
+        return output(&inner, depth + 1);
+    }
     match expr.kind() {
         NODE_STRING => {
             // "${drv}/x": the string's context carries the derivation.

@@ -9,6 +9,7 @@
 pub mod builtin_fetch;
 pub mod cabal2nix;
 pub mod drv;
+pub mod generic;
 pub mod hackage;
 pub mod hackage_direct;
 pub mod import_drv;
@@ -147,6 +148,12 @@ impl Finding {
 
     pub fn not_batchable(mut self, reason: impl Into<String>) -> Finding {
         self.batchable = Err(reason.into());
+        self
+    }
+
+    /// Batchable, or not with the reason given.
+    pub fn batchable_if(mut self, b: Result<(), String>) -> Finding {
+        self.batchable = b;
         self
     }
 

@@ -45,6 +45,6 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
             .confidence(confidence)
             .arg("function", fname)
             .arg("target", shown)
-            .not_batchable("generic import-from-derivation batching is not implemented yet"),
+            .batchable_if(super::generic::batchability(&call.node, &target).map(|_| ())),
     )
 }

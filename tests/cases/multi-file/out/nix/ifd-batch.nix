@@ -35,8 +35,12 @@ in
 # The first argument names the calling file (for readers and `ifd-batch
 # check`); every caller gets the union of all files' entries, so a package
 # set needs one batch however many files its overlays span.
-_file: hself:
-nixlib.batch {
-  inherit hself;
-  manifest = nixlib.union manifests;
+# `.group` is nixlib's generic batch (`ifdBatchGroup` bindings).
+{
+  __functor = _: _file: hself:
+    nixlib.batch {
+      inherit hself;
+      manifest = nixlib.union manifests;
+    };
+  inherit (nixlib) group;
 }

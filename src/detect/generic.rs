@@ -1,0 +1,235 @@
+//! Generic import-from-derivation batching: which `import-drv` / `read-drv`
+//! sites can share one barrier, and where it is bound. The one definition
+//! `scan` (batchable or not, and why) and `rewrite` (the edit) both use.
+//!
+//! A site is batchable when the derivation it reads is named statically —
+//! a name bound in a `let` / `rec` set or a lambda parameter, or a selection
+//! from one (`pkgs.x`, `gen.schema`) — and that name means the same thing
+//! at the innermost `let … in` around the site (its *group scope*, where
+//! the rewrite binds `ifdBatchGroup = (import …/ifd-batch.nix).group [ … ];`).
+//! Each site's target is then wrapped, `import (ifdBatchGroup.ready a)`:
+//! `ready` forces the group once, so the first site forced builds every
+//! derivation of its group in one go, and returns its argument unchanged.
+
+use super::multiplicity::per_element;
+use super::scope::{Binding, refers_to_builtin, resolve};
+use super::syntax::{Call, Callee, attrset_get, ident_text, leading_interpolation, unparen};
+use rnix::{SyntaxKind::*, SyntaxNode};
+
+/// The binding every group scope gets.
+pub const GROUP_NAME: &str = "ifdBatchGroup";
+
+/// `ifdBatchGroup.ready X` (already routed): X.
+pub fn unwrap_ready(node: &SyntaxNode) -> Option<SyntaxNode> {
+    let node = unparen(node);
+    if node.kind() != NODE_APPLY {
+        return None;
+    }
+    let f = node.first_child()?;
+    let callee = Callee::of(&unparen(&f))?;
+    (callee.base.as_deref() == Some(GROUP_NAME) && callee.name() == "ready")
+        .then(|| node.children().nth(1))
+        .flatten()
+}
+
+/// The derivation expression behind a site's target: `"${d}/x"`, `d + "/x"`,
+/// `d.outPath`, `(d)` → `d`; must be a name or a selection from a name.
+pub fn root(target: &SyntaxNode) -> Option<SyntaxNode> {
+    let mut node = unparen(target);
+    for _ in 0..8 {
+        if let Some(inner) = unwrap_ready(&node) {
+            node = unparen(&inner);
+            continue;
+        }
+        match node.kind() {
+            NODE_STRING => node = unparen(&leading_interpolation(&node)?),
+            NODE_BIN_OP => node = unparen(&node.first_child()?),
+            NODE_SELECT
+                if node
+                    .last_child()
+                    .and_then(|p| p.last_child())
+                    .and_then(|a| ident_text(&a))
+                    .as_deref()
+                    == Some("outPath") =>
+            {
+                node = unparen(&node.first_child()?)
+            }
+            NODE_IDENT => return Some(node),
+            NODE_SELECT => {
+                let base = unparen(&node.first_child()?);
+                return (base.kind() == NODE_IDENT).then_some(node);
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The argument of a generic site that holds the derivation output (as the
+/// `import-drv` / `read-drv` detectors find it).
+pub fn target(call: &Call) -> Option<SyntaxNode> {
+    let callee = Callee::of(&call.head)?;
+    const AT: &[(&str, usize)] = &[
+        ("import", 0),
+        ("scopedImport", 1),
+        ("readFile", 0),
+        ("readDir", 0),
+        ("pathExists", 0),
+        ("readFileType", 0),
+        ("hashFile", 1),
+        ("filterSource", 1),
+    ];
+    if let Some(&(_, i)) = AT.iter().find(|(n, _)| refers_to_builtin(&callee, n)) {
+        return call.arg(i).cloned();
+    }
+    match callee.name() {
+        "path" if refers_to_builtin(&callee, "path") => attrset_get(call.arg(0)?, "path"),
+        "callPackage" | "importJSON" | "importTOML" => call.arg(0).cloned(),
+        _ => None,
+    }
+}
+
+/// Does the value bound to the site's derivation name itself read another
+/// derivation's output (chained IFD)? Then it cannot be demanded before
+/// that read: the site stays on its own, a later barrier.
+fn chained(root: &SyntaxNode) -> bool {
+    let base = match root.kind() {
+        NODE_IDENT => root.clone(),
+        _ => match root.first_child() {
+            Some(b) => unparen(&b),
+            None => return false,
+        },
+    };
+    reads_output(&base, 0)
+}
+
+/// Does the value `ident` is bound to read a derivation's output, directly
+/// or through the names it uses (a few levels deep)?
+fn reads_output(ident: &SyntaxNode, depth: u32) -> bool {
+    if depth > 4 {
+        return false;
+    }
+    let Binding::Value(value) = resolve(ident) else {
+        return false;
+    };
+    value.descendants().any(|n| match n.kind() {
+        NODE_APPLY => Call::flatten(&n)
+            .and_then(|c| target(&c))
+            .is_some_and(|t| super::drv::drv_output(&t).is_some()),
+        NODE_IDENT => reads_output(&n, depth + 1),
+        _ => false,
+    })
+}
+
+/// The innermost `let … in` around `site`.
+pub fn group_scope(site: &SyntaxNode) -> Option<SyntaxNode> {
+    site.ancestors()
+        .skip(1)
+        .find(|a| matches!(a.kind(), NODE_LET_IN))
+}
+
+/// Where the site's derivation can be batched: its group scope, or why not.
+pub fn batchability(site: &SyntaxNode, target: &SyntaxNode) -> Result<SyntaxNode, String> {
+    let Some(root) = root(target) else {
+        return Err(
+            "the derivation is not a name or a selection from one (bind it with `let` to batch it)"
+                .into(),
+        );
+    };
+    if per_element(site).is_some() {
+        return Err(
+            "per-element site (in a function mapped over a collection): not batched yet".into(),
+        );
+    }
+    if let Some(branch) = branch_of(site) {
+        return Err(format!(
+            "inside a conditional branch (`{branch}`): a batch would build it even when the branch is not taken"
+        ));
+    }
+    if chained(&root) {
+        return Err(format!(
+            "`{}` itself reads a derivation's output (chained import-from-derivation): it joins a later barrier",
+            root.text()
+        ));
+    }
+    let Some(scope) = group_scope(site) else {
+        return Err("no enclosing `let … in` to bind the batch in".into());
+    };
+    let base = match root.kind() {
+        NODE_IDENT => root.clone(),
+        _ => unparen(&root.first_child().ok_or("unexpected selection")?),
+    };
+    let name = ident_text(&base).ok_or("unexpected name")?;
+    // The name must mean the same at the group scope as at the site: a
+    // binding made between the scope and the site is not visible there.
+    let anchor = scope.first_child().unwrap_or_else(|| scope.clone());
+    if binder(&base, &name) != binder(&anchor, &name) {
+        return Err(format!(
+            "`{name}` is bound between the site and its enclosing `let`: the batch cannot see it there"
+        ));
+    }
+    if binder(&base, &name).is_none() {
+        return Err(format!(
+            "`{name}` is not bound lexically (a global or a `with` name)"
+        ));
+    }
+    Ok(scope)
+}
+
+/// The node (let, rec set, lambda) that binds `name` as seen from `at`.
+fn binder(at: &SyntaxNode, name: &str) -> Option<SyntaxNode> {
+    let mut child = at.clone();
+    while let Some(parent) = child.parent() {
+        let binds = match parent.kind() {
+            NODE_LET_IN | NODE_LEGACY_LET => super::scope::binding_in(&parent, name).is_some(),
+            NODE_ATTR_SET => {
+                parent.children_with_tokens().any(|c| c.kind() == TOKEN_REC)
+                    && super::scope::binding_in(&parent, name).is_some()
+            }
+            NODE_LAMBDA => {
+                parent.first_child().is_some_and(|p| param_binds(&p, name))
+                    && parent.first_child().as_ref() != Some(&child)
+            }
+            _ => false,
+        };
+        if binds {
+            return Some(parent);
+        }
+        child = parent;
+    }
+    None
+}
+
+fn param_binds(param: &SyntaxNode, name: &str) -> bool {
+    match param.kind() {
+        NODE_IDENT_PARAM => param
+            .first_child()
+            .and_then(|i| ident_text(&i))
+            .is_some_and(|n| n == name),
+        NODE_PATTERN => param.children().any(|c| {
+            matches!(c.kind(), NODE_PAT_ENTRY | NODE_PAT_BIND)
+                && c.first_child()
+                    .and_then(|i| ident_text(&i))
+                    .is_some_and(|n| n == name)
+        }),
+        _ => false,
+    }
+}
+
+/// `then` / `else` (or the right of `&&`, `||`) of a conditional between the
+/// site and its group scope.
+fn branch_of(site: &SyntaxNode) -> Option<&'static str> {
+    let mut child = site.clone();
+    while let Some(parent) = child.parent() {
+        match parent.kind() {
+            NODE_LET_IN => return None,
+            // The condition itself is always evaluated.
+            NODE_IF_ELSE if parent.first_child().as_ref() != Some(&child) => {
+                return Some("if … then … else …");
+            }
+            _ => {}
+        }
+        child = parent;
+    }
+    None
+}
