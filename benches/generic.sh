@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Generic import-from-derivation batching: a file reading N generated
+# inputs (each build sleeping --delay seconds), evaluated as written (N
+# serial barriers) and after `ifd-batch rewrite` (one barrier), side by side
+# in one run, with the physical limit (one build's time) for reference.
+#
+#   benches/generic.sh [--n 8] [--delay 1]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=8 delay=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --n) n=$2; shift 2 ;;
+    --delay) delay=$2; shift 2 ;;
+    *) echo "usage: $0 [--n N] [--delay S]" >&2; exit 2 ;;
+  esac
+done
+export NIX_CONFIG=${NIX_CONFIG:-$'substituters =\nsandbox = false\nbuild-users-group =\nexperimental-features = nix-command'}
+root=$PWD
+work=$root/bench-work/generic
+cargo build --quiet --release
+rm -rf "$work"; mkdir -p "$work/orig"
+{
+  echo "{ salt ? \"\" }:"
+  echo "let"
+  echo "  pkgs = import $root/fixtures/mini-nixpkgs { inherit salt; };"
+  for i in $(seq 1 "$n"); do
+    echo "  input$i = pkgs.runCommand \"input$i\" { } \"sleep $delay; echo $i > \$out\";"
+  done
+  for i in $(seq 1 "$n"); do echo "  value$i = builtins.readFile input$i;"; done
+  echo "in"
+  echo "  builtins.concatStringsSep \",\" [ $(for i in $(seq 1 "$n"); do printf 'value%s ' "$i"; done)]"
+} > "$work/orig/default.nix"
+cp -r "$work/orig" "$work/batch"
+(cd "$work" && git init -q)
+"$root/target/release/ifd-batch" rewrite "$work/batch" --write > /dev/null
+
+now() { date +%s.%N; }
+run() { # dir salt -> seconds
+  local t0 t1
+  t0=$(now)
+  (cd "$1" && nix-instantiate --eval --strict --read-write-mode -j auto -E "import ./. { salt = \"$2\"; }" > out.txt 2> log.txt)
+  t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
+}
+salt=generic-$(date +%s%N)
+o=$(run "$work/orig" "$salt-o")
+b=$(run "$work/batch" "$salt-b")
+cmp -s "$work/orig/out.txt" "$work/batch/out.txt" && same=yes || same=NO
+echo "# generic: N = $n inputs, ${delay}s each, $(nproc) cores (-j auto), $(nix-instantiate --version)"
+printf '%-22s %8s\n' variant seconds
+printf '%-22s %7ss\n' "as written (N IFD)" "$o"
+printf '%-22s %7ss\n' "ifd-batch (1 barrier)" "$b"
+printf '%-22s %7ss\n' "limit: ceil(N/cores)×delay" "$(awk -v n="$n" -v c="$(nproc)" -v d="$delay" 'BEGIN { printf "%.2f", int((n + c - 1) / c) * d }')"
+echo "speed-up: $(awk -v a="$o" -v b="$b" 'BEGIN { printf "%.1fx", a / b }'); same value: $same"
