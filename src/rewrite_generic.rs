@@ -7,7 +7,7 @@
 //! [`crate::detect::generic`], shared with `scan`.
 
 use crate::detect::Site;
-use crate::detect::generic::{GROUP_NAME, batchability, root, target, unwrap_ready};
+use crate::detect::generic::{GROUP_NAME, batchability, target, unwrap_ready};
 use crate::detect::scope::{Binding, binding_in};
 use crate::detect::syntax::unparen;
 use crate::edit::TextEdit;
@@ -37,8 +37,7 @@ pub(crate) fn plan(text: &str, file: &str, sites: &[&Site], manifest_file: &str)
             let call = find_call(&tree, site.byte_range[0])
                 .ok_or("internal: call not found in the reparsed file")?;
             let target = target(&call).ok_or("internal: no derivation argument")?;
-            let scope = batchability(&call.node, &target)?;
-            let member = root(&target).ok_or("internal: no derivation")?;
+            let (scope, member) = batchability(&call.node, &target)?;
             let members = &mut groups
                 .entry(usize::from(scope.text_range().start()))
                 .or_insert_with(|| (scope.clone(), Vec::new()))

@@ -324,6 +324,15 @@ fn generic_batchability() {
             .contains("conditional branch")
     );
     assert!(reason(&format!("{pre}in map (x: import a) [ 1 2 ]")).contains("per-element"));
+    // Per element over a named collection of derivations: batched (the
+    // group demands the collection once).
+    assert!(one(&format!("{pre}ds = [ a ]; in map (d: import d) ds")).batchable);
+    assert!(
+        one(&format!(
+            "{pre}ds = {{ x = a; }}; in pkgs.lib.mapAttrs (n: d: builtins.readFile d) ds"
+        ))
+        .batchable
+    );
     let chained = sites(&format!(
         "{pre}b = pkgs.runCommand \"b\" {{ x = builtins.readFile a; }} \"\"; in import b"
     ));

@@ -344,10 +344,8 @@ fn rewrite_generic_ifd_one_barrier_same_values() {
         &repo,
     );
     assert_eq!(code, 0, "{out}");
-    assert!(
-        out.contains("3 sites edited") || out.contains("4 sites edited"),
-        "{out}"
-    );
+    assert!(out.contains("5 sites edited"), "{out}");
+    assert!(out.contains("chained import-from-derivation"), "{out}");
     assert!(out.contains("inside a conditional branch"), "{out}");
     assert!(!out.contains("DIFFERENT"), "{out}");
     let after = eval("generic-after");

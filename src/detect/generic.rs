@@ -11,7 +11,7 @@
 //! `ready` forces the group once, so the first site forced builds every
 //! derivation of its group in one go, and returns its argument unchanged.
 
-use super::multiplicity::per_element;
+use super::multiplicity::{collection_after, per_element};
 use super::scope::{Binding, refers_to_builtin, resolve};
 use super::syntax::{Call, Callee, attrset_get, ident_text, leading_interpolation, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
@@ -92,15 +92,8 @@ pub fn target(call: &Call) -> Option<SyntaxNode> {
 /// Does the value bound to the site's derivation name itself read another
 /// derivation's output (chained IFD)? Then it cannot be demanded before
 /// that read: the site stays on its own, a later barrier.
-fn chained(root: &SyntaxNode) -> bool {
-    let base = match root.kind() {
-        NODE_IDENT => root.clone(),
-        _ => match root.first_child() {
-            Some(b) => unparen(&b),
-            None => return false,
-        },
-    };
-    reads_output(&base, 0)
+fn chained(member: &SyntaxNode) -> bool {
+    name_of(member).is_some_and(|base| reads_output(&base, 0))
 }
 
 /// Does the value `ident` is bound to read a derivation's output, directly
@@ -128,37 +121,55 @@ pub fn group_scope(site: &SyntaxNode) -> Option<SyntaxNode> {
         .find(|a| matches!(a.kind(), NODE_LET_IN))
 }
 
-/// Where the site's derivation can be batched: its group scope, or why not.
-pub fn batchability(site: &SyntaxNode, target: &SyntaxNode) -> Result<SyntaxNode, String> {
+/// Where the site's derivation can be batched: its group scope and the
+/// group member to demand (the derivation's name, or for a per-element site
+/// the collection it is mapped over), or why not.
+pub fn batchability(
+    site: &SyntaxNode,
+    target: &SyntaxNode,
+) -> Result<(SyntaxNode, SyntaxNode), String> {
     let Some(root) = root(target) else {
         return Err(
             "the derivation is not a name or a selection from one (bind it with `let` to batch it)"
                 .into(),
         );
     };
-    if per_element(site).is_some() {
-        return Err(
-            "per-element site (in a function mapped over a collection): not batched yet".into(),
-        );
-    }
     if let Some(branch) = branch_of(site) {
         return Err(format!(
             "inside a conditional branch (`{branch}`): a batch would build it even when the branch is not taken"
         ));
     }
-    if chained(&root) {
-        return Err(format!(
-            "`{}` itself reads a derivation's output (chained import-from-derivation): it joins a later barrier",
-            root.text()
-        ));
-    }
     let Some(scope) = group_scope(site) else {
         return Err("no enclosing `let … in` to bind the batch in".into());
     };
-    let base = match root.kind() {
-        NODE_IDENT => root.clone(),
-        _ => unparen(&root.first_child().ok_or("unexpected selection")?),
+    // Per element (`map (d: import d) drvs`): the group demands the whole
+    // collection once.
+    let member = match per_element(site) {
+        None => root,
+        Some(p) => {
+            let base = name_of(&root).ok_or("unexpected name")?;
+            let name = ident_text(&base).ok_or("unexpected name")?;
+            let bound_by_element = binder(&base, &name)
+                .is_some_and(|b| b == p.lambda || b.parent().is_some_and(|up| up == p.lambda));
+            let collection = collection_after(&p.call, &p.lambda).map(|c| unparen(&c));
+            match collection {
+                Some(c) if bound_by_element && name_of(&c).is_some() => c,
+                _ => {
+                    return Err(
+                        "per-element site whose elements are not the derivations of a named collection: not batched"
+                            .into(),
+                    );
+                }
+            }
+        }
     };
+    if chained(&member) {
+        return Err(format!(
+            "`{}` itself reads a derivation's output (chained import-from-derivation): it joins a later barrier",
+            member.text()
+        ));
+    }
+    let base = name_of(&member).ok_or("unexpected selection")?;
     let name = ident_text(&base).ok_or("unexpected name")?;
     // The name must mean the same at the group scope as at the site: a
     // binding made between the scope and the site is not visible there.
@@ -173,7 +184,20 @@ pub fn batchability(site: &SyntaxNode, target: &SyntaxNode) -> Result<SyntaxNode
             "`{name}` is not bound lexically (a global or a `with` name)"
         ));
     }
-    Ok(scope)
+    Ok((scope, member))
+}
+
+/// The name a member expression starts from: `a` for `a`, `pkgs` for `pkgs.x`.
+fn name_of(member: &SyntaxNode) -> Option<SyntaxNode> {
+    let m = unparen(member);
+    match m.kind() {
+        NODE_IDENT => Some(m),
+        NODE_SELECT => {
+            let base = unparen(&m.first_child()?);
+            (base.kind() == NODE_IDENT).then_some(base)
+        }
+        _ => None,
+    }
 }
 
 /// The node (let, rec set, lambda) that binds `name` as seen from `at`.

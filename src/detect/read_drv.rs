@@ -45,6 +45,6 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
             .confidence(confidence)
             .arg("function", fname)
             .arg("target", shown)
-            .batchable_if(super::generic::batchability(&call.node, &target).map(|_| ())),
+            .batchable_if(super::generic::batchability(&call.node, &target).map(drop)),
     )
 }

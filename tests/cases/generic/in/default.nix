@@ -10,6 +10,9 @@ let
   port = (builtins.fromJSON (builtins.readFile config)).port;
   generated = import gen;
   parsed = lib.importJSON schema;
+  # Per element: the whole collection is demanded once.
+  inputs = { inherit config schema; };
+  texts = lib.mapAttrs (_: d: builtins.readFile d) inputs;
   # Chained: `derived` needs `port` (an IFD) first; it joins a later barrier.
   derived = runCommand "derived" { } "echo ${toString port} > $out";
   derivedPort = builtins.readFile derived;
@@ -17,6 +20,6 @@ let
   maybe = if port > 0 then builtins.readFile "${gen}/default.nix" else "";
 in
 {
-  inherit port generated parsed maybe derivedPort;
+  inherit port generated parsed maybe derivedPort texts;
   features = builtins.attrNames (builtins.readDir gen);
 }

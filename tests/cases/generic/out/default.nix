@@ -2,7 +2,7 @@
 # (serial barriers without a batch), one in a rarely taken branch.
 { pkgs ? import ../mini-nixpkgs { } }:
 let
-  ifdBatchGroup = (import ./nix/ifd-batch.nix).group [ config gen schema ];
+  ifdBatchGroup = (import ./nix/ifd-batch.nix).group [ config gen schema inputs ];
   inherit (pkgs) lib runCommand;
   config = runCommand "config" { } ''echo '{ "port": 8080 }' > $out'';
   gen = runCommand "gen" { } ''mkdir $out; echo '{ x = 1; }' > $out/default.nix; touch $out/feature-a'';
@@ -11,6 +11,9 @@ let
   port = (builtins.fromJSON (builtins.readFile (ifdBatchGroup.ready config))).port;
   generated = import (ifdBatchGroup.ready gen);
   parsed = lib.importJSON (ifdBatchGroup.ready schema);
+  # Per element: the whole collection is demanded once.
+  inputs = { inherit config schema; };
+  texts = lib.mapAttrs (_: d: builtins.readFile (ifdBatchGroup.ready d)) inputs;
   # Chained: `derived` needs `port` (an IFD) first; it joins a later barrier.
   derived = runCommand "derived" { } "echo ${toString port} > $out";
   derivedPort = builtins.readFile derived;
@@ -18,6 +21,6 @@ let
   maybe = if port > 0 then builtins.readFile "${gen}/default.nix" else "";
 in
 {
-  inherit port generated parsed maybe derivedPort;
+  inherit port generated parsed maybe derivedPort texts;
   features = builtins.attrNames (builtins.readDir (ifdBatchGroup.ready gen));
 }
