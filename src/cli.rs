@@ -186,6 +186,7 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
                 "changed_files": plan.changes.iter().map(|c| c.file.clone()).collect::<Vec<_>>(),
                 "manifest_changed": plan.manifest_new.is_some() && plan.manifest_new != plan.manifest_old,
                 "sites": plan.sites,
+                "groups": plan.groups,
                 "entries": plan.manifest.count(),
                 "errors": plan.errors,
                 "verify": verified.as_ref().map(|v| match v {
@@ -207,6 +208,12 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
                 .iter()
                 .filter(|s| s.action == "skipped")
                 .collect();
+            if !plan.groups.is_empty() {
+                out.push_str("batched together (generic import-from-derivation):\n");
+                for g in &plan.groups {
+                    out.push_str(&format!("  {g}\n"));
+                }
+            }
             if !skipped.is_empty() {
                 out.push_str("left alone:\n");
                 for s in &skipped {

@@ -71,6 +71,8 @@ pub struct Plan {
     /// longer generated.
     pub removals: Vec<String>,
     pub sites: Vec<SiteOutcome>,
+    /// Generic groups: which sites share a barrier.
+    pub groups: Vec<String>,
     pub errors: Vec<FileError>,
 }
 
@@ -166,7 +168,7 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
     let mut changes = Vec::new();
     let mut errors = scanned.errors.clone();
     errors.extend(manifest_error);
-    let mut generic_groups = 0;
+    let mut generic_groups: Vec<String> = Vec::new();
     for (file, file_sites) in by_file {
         let Some(text) = scanned.sources.get(file) else {
             continue;
@@ -177,7 +179,7 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
         let mut planned = plan_file(text, file, &haskell_sites, manifest_file);
         if !generic_sites.is_empty() {
             let g = crate::rewrite_generic::plan(text, file, &generic_sites, manifest_file);
-            generic_groups += g.groups;
+            generic_groups.extend(g.groups);
             planned.edits.extend(g.edits);
             planned.outcomes.extend(g.outcomes);
         }
@@ -220,7 +222,8 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
             .and_then(|m| m.materialize);
     }
     // Generic groups import the manifest too (`.group`), even without entries.
-    let manifest_new = (manifest.count() > 0 || generic_groups > 0).then(|| manifest.render());
+    let manifest_new =
+        (manifest.count() > 0 || !generic_groups.is_empty()).then(|| manifest.render());
     if let Some(m) = &manifest_new
         && let Some(e) = reparse_error(m, manifest_file)
     {
@@ -235,6 +238,7 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
         changes,
         removals: Vec::new(),
         sites,
+        groups: generic_groups,
         errors,
     }
 }

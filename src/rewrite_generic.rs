@@ -19,29 +19,31 @@ use std::collections::BTreeMap;
 pub(crate) struct GenericPlan {
     pub edits: Vec<TextEdit>,
     pub outcomes: Vec<SiteOutcome>,
-    /// Groups bound or kept in this file.
-    pub groups: usize,
+    /// Groups bound or kept in this file, described for the report
+    /// (`file:line: [ a b ] (N sites)`).
+    pub groups: Vec<String>,
 }
 
 pub(crate) fn plan(text: &str, file: &str, sites: &[&Site], manifest_file: &str) -> GenericPlan {
     let mut out = GenericPlan {
         edits: Vec::new(),
         outcomes: Vec::new(),
-        groups: 0,
+        groups: Vec::new(),
     };
     let tree = rnix::Root::parse(text).syntax();
-    // scope start → (scope, member texts in first-seen order)
-    let mut groups: BTreeMap<usize, (SyntaxNode, Vec<String>)> = BTreeMap::new();
+    // scope start → (scope, member texts in first-seen order, sites)
+    let mut groups: BTreeMap<usize, (SyntaxNode, Vec<String>, usize)> = BTreeMap::new();
     for site in sites {
         let result = (|| -> Result<&'static str, String> {
             let call = find_call(&tree, site.byte_range[0])
                 .ok_or("internal: call not found in the reparsed file")?;
             let target = target(&call).ok_or("internal: no derivation argument")?;
             let (scope, member) = batchability(&call.node, &target)?;
-            let members = &mut groups
+            let group = groups
                 .entry(usize::from(scope.text_range().start()))
-                .or_insert_with(|| (scope.clone(), Vec::new()))
-                .1;
+                .or_insert_with(|| (scope.clone(), Vec::new(), 0));
+            group.2 += 1;
+            let members = &mut group.1;
             let m = member.text().to_string();
             if !members.contains(&m) {
                 members.push(m);
@@ -62,8 +64,16 @@ pub(crate) fn plan(text: &str, file: &str, sites: &[&Site], manifest_file: &str)
         });
     }
     let import_path = relative_path(parent_of(file), manifest_file);
-    for (scope, members) in groups.values() {
-        out.groups += 1;
+    for (scope, members, n) in groups.values() {
+        let line = text[..usize::from(scope.text_range().start())]
+            .matches('\n')
+            .count()
+            + 1;
+        out.groups.push(format!(
+            "{file}:{line}: `let` scope: [ {} ] built together, {n} site{}",
+            members.join(" "),
+            if *n == 1 { "" } else { "s" }
+        ));
         let value = format!("(import {import_path}).group [ {} ]", members.join(" "));
         match binding_in(scope, GROUP_NAME) {
             Some(Binding::Value(v)) => {
