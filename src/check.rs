@@ -42,7 +42,11 @@ pub struct Finding {
 /// What is wrong with the checked files and the manifest.
 pub fn findings(plan: &Plan, checked: Option<&[String]>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in plan.sites.iter().filter(|s| s.action == "edited") {
+    for s in plan
+        .sites
+        .iter()
+        .filter(|s| s.action == crate::rewrite::Action::Edited)
+    {
         out.push(Finding {
             file: s.file.clone(),
             line: s.line,
@@ -217,7 +221,10 @@ pub fn run(args: CheckArgs) -> i32 {
             Ok(n) => {
                 eprintln!(
                     "ifd-batch: routed {} site(s) through the batch; updated {n} file(s)",
-                    plan.sites.iter().filter(|s| s.action == "edited").count()
+                    plan.sites
+                        .iter()
+                        .filter(|s| s.action == crate::rewrite::Action::Edited)
+                        .count()
                 );
                 0
             }

@@ -201,12 +201,20 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
         }
         PlanFormat::Human => {
             let mut out = rewrite::diff(&plan);
-            let edited = plan.sites.iter().filter(|s| s.action == "edited").count();
-            let routed = plan.sites.iter().filter(|s| s.action == "routed").count();
+            let edited = plan
+                .sites
+                .iter()
+                .filter(|s| s.action == crate::rewrite::Action::Edited)
+                .count();
+            let routed = plan
+                .sites
+                .iter()
+                .filter(|s| s.action == crate::rewrite::Action::Routed)
+                .count();
             let skipped: Vec<_> = plan
                 .sites
                 .iter()
-                .filter(|s| s.action == "skipped")
+                .filter(|s| s.action == crate::rewrite::Action::Skipped)
                 .collect();
             if !plan.groups.is_empty() {
                 out.push_str("batched together (generic import-from-derivation):\n");

@@ -40,9 +40,21 @@ pub struct SiteOutcome {
     pub column: usize,
     pub kind: Kind,
     pub call: String,
-    /// `edited`, `routed` (already through the batch) or `skipped`.
-    pub action: &'static str,
+    pub action: Action,
     pub reason: Option<String>,
+}
+
+/// What the rewrite does with a site (stable JSON: `edited`, `routed`,
+/// `skipped`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Routed through the batch by this rewrite.
+    Edited,
+    /// Already routed (a previous rewrite): only contributes entries.
+    Routed,
+    /// Left alone; the outcome's `reason` says why.
+    Skipped,
 }
 
 /// One file's new text.
@@ -158,7 +170,7 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
         } else {
             sites.push(outcome(
                 s,
-                "skipped",
+                Action::Skipped,
                 s.reason
                     .clone()
                     .or_else(|| Some("not a batchable kind".into())),
@@ -253,7 +265,7 @@ fn reparse_error(text: &str, file: &str) -> Option<FileError> {
     })
 }
 
-pub(crate) fn outcome(s: &Site, action: &'static str, reason: Option<String>) -> SiteOutcome {
+pub(crate) fn outcome(s: &Site, action: Action, reason: Option<String>) -> SiteOutcome {
     SiteOutcome {
         file: s.file.clone(),
         line: s.line,
@@ -341,7 +353,7 @@ fn plan_file(text: &str, file: &str, sites: &[&Site], manifest_file: &str) -> Fi
             add_entries(&mut out.entries, site, &call, file, manifest_file, origin)?;
             if routed {
                 stale_binding_edits(&call, file, &import_path, &mut binding_edits);
-                return Ok("routed");
+                return Ok(Action::Routed);
             }
             let callee = Callee::of(&call.head).ok_or("callee is not a name")?;
             let range = call.head.text_range();
@@ -349,15 +361,15 @@ fn plan_file(text: &str, file: &str, sites: &[&Site], manifest_file: &str) -> Fi
                 usize::from(range.start())..usize::from(range.end()),
                 format!("{BATCH_NAME}.{}", callee.name()),
             ));
-            Ok("edited")
+            Ok(Action::Edited)
         });
         out.outcomes.push(match result {
             Ok(action) => outcome(site, action, None),
-            Err(reason) => outcome(site, "skipped", Some(reason)),
+            Err(reason) => outcome(site, Action::Skipped, Some(reason)),
         });
     }
     // A binding is only worth inserting if some site in its overlay was edited.
-    if out.outcomes.iter().any(|o| o.action == "edited") {
+    if out.outcomes.iter().any(|o| o.action == Action::Edited) {
         out.edits.extend(inserts);
     }
     out.edits.extend(binding_edits.into_values());

@@ -11,7 +11,9 @@ use crate::detect::generic::{GROUP_NAME, batchability, target, unwrap_ready};
 use crate::detect::scope::{Binding, binding_in};
 use crate::detect::syntax::unparen;
 use crate::edit::TextEdit;
-use crate::rewrite::{SiteOutcome, find_call, indent_before, outcome, parent_of, relative_path};
+use crate::rewrite::{
+    Action, SiteOutcome, find_call, indent_before, outcome, parent_of, relative_path,
+};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use std::collections::BTreeMap;
 
@@ -34,7 +36,7 @@ pub(crate) fn plan(text: &str, file: &str, sites: &[&Site], manifest_file: &str)
     // scope start → (scope, member texts in first-seen order, sites)
     let mut groups: BTreeMap<usize, (SyntaxNode, Vec<String>, usize)> = BTreeMap::new();
     for site in sites {
-        let result = (|| -> Result<&'static str, String> {
+        let result = (|| -> Result<Action, String> {
             let call = find_call(&tree, site.byte_range[0])
                 .ok_or("internal: call not found in the reparsed file")?;
             let target = target(&call).ok_or("internal: no derivation argument")?;
@@ -49,18 +51,18 @@ pub(crate) fn plan(text: &str, file: &str, sites: &[&Site], manifest_file: &str)
                 members.push(m);
             }
             if unwrap_ready(&target).is_some() {
-                return Ok("routed");
+                return Ok(Action::Routed);
             }
             let r = target.text_range();
             out.edits.push(TextEdit::replace(
                 usize::from(r.start())..usize::from(r.end()),
                 format!("({GROUP_NAME}.ready {})", target.text()),
             ));
-            Ok("edited")
+            Ok(Action::Edited)
         })();
         out.outcomes.push(match result {
             Ok(action) => outcome(site, action, None),
-            Err(reason) => outcome(site, "skipped", Some(reason)),
+            Err(reason) => outcome(site, Action::Skipped, Some(reason)),
         });
     }
     let import_path = relative_path(parent_of(file), manifest_file);
