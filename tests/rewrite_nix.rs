@@ -325,8 +325,11 @@ fn materialized_backend_end_to_end() {
 #[test]
 fn rewrite_generic_ifd_one_barrier_same_values() {
     let Some(nix) = Nix::get() else { return };
-    let tmp = scratch("fixtures/rewrite-generic");
+    // The golden case's input, placed next to the world it imports.
+    let tmp = scratch("tests/cases/generic/in");
     let repo = tmp.path().join("fixtures/rewrite-generic");
+    std::fs::create_dir_all(repo.parent().expect("parent")).expect("mkdir");
+    std::fs::rename(tmp.path().join("tests/cases/generic/in"), &repo).expect("move");
     let world = tmp.path().join("fixtures/mini-nixpkgs");
     let eval = |tag: &str| {
         nix.eval_json_logged(&format!(
