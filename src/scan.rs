@@ -180,7 +180,7 @@ fn scan_file(path: &Path, name: &str, opts: &ScanOptions) -> FileResult {
 /// Parse `text` and detect its sites; a file with syntax errors is not
 /// analysed (its partial tree is not trusted) and yields its errors.
 pub fn parse_and_detect(text: &str, name: &str) -> Result<detect::FileSites, Vec<FileError>> {
-    let parse = rnix::Root::parse(text);
+    let parse = parse(text);
     if !parse.errors().is_empty() {
         // The first error is the real one; the rest usually cascade from it.
         let index = LineIndex::new(text);
@@ -199,6 +199,25 @@ pub fn parse_and_detect(text: &str, name: &str) -> Result<detect::FileSites, Vec
         }]);
     }
     Ok(detect::detect(&parse.syntax(), text, name))
+}
+
+/// Parse `text` as Nix reads it. Nix's lexer takes a lone carriage return
+/// (one not followed by a line feed) as a line end: it ends a `#` comment,
+/// and inside a string it becomes a line feed; elsewhere it is blank. rnix
+/// only ends comments at a line feed, so it would read the code after such a
+/// comment as part of it. Replacing each lone CR with a LF gives rnix the
+/// tokens Nix sees, at the same byte offsets (positions stay valid).
+pub fn parse(text: &str) -> rnix::Parse<rnix::Root> {
+    let bytes = text.as_bytes();
+    let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    if !(0..bytes.len()).any(lone_cr) {
+        return rnix::Root::parse(text);
+    }
+    let fixed: String = text
+        .char_indices()
+        .map(|(i, c)| if lone_cr(i) { '\n' } else { c })
+        .collect();
+    rnix::Root::parse(&fixed)
 }
 
 fn describe_parse_error(e: &rnix::ParseError, eof: usize) -> (usize, String) {
