@@ -28,6 +28,10 @@ pub struct CheckArgs {
     /// checkMaterialization does), for CI.
     #[arg(long)]
     pub rebuild: bool,
+    /// Leave out paths matching GLOB (`.gitignore` syntax, relative to
+    /// --root), staged files too. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }
 
 /// One problem, as `file:line:col: kind: message`.
@@ -165,6 +169,16 @@ fn rebuild(args: &CheckArgs) -> i32 {
 
 /// Run `ifd-batch check`; returns the exit code.
 pub fn run(args: CheckArgs) -> i32 {
+    match crate::walk::Exclude::new(&args.root, &args.exclude) {
+        Ok(exclude) => crate::walk::with_exclude(&exclude, || run_excluding(args)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+fn run_excluding(args: CheckArgs) -> i32 {
     if !args.root.is_dir() {
         eprintln!("error: {} is not a directory", args.root.display());
         return 2;

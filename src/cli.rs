@@ -61,6 +61,10 @@ struct RewriteArgs {
     /// for). Repeatable.
     #[arg(long, value_name = "FILE[:ATTRPATH]")]
     target: Vec<crate::verify::Target>,
+    /// Leave out paths matching GLOB (`.gitignore` syntax, relative to
+    /// PATH), e.g. a deliberately invalid test fixture. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
 }
 
 /// `rewrite --backend`.
@@ -87,6 +91,10 @@ struct ScanArgs {
     /// Colour the human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// Leave out paths matching GLOB (`.gitignore` syntax, relative to the
+    /// scanned directory). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -114,7 +122,13 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Scan(args) => run_scan(args),
-        Command::Rewrite(args) => run_rewrite(args),
+        Command::Rewrite(args) => match crate::walk::Exclude::new(&args.path, &args.exclude) {
+            Ok(exclude) => crate::walk::with_exclude(&exclude, || run_rewrite(args)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        },
         Command::Check(args) => crate::check::run(args),
         Command::Extract(args) => crate::extract::run(args),
         Command::Profile(args) => crate::profile::run(args),
@@ -281,12 +295,21 @@ fn run_scan(args: ScanArgs) -> i32 {
     } else {
         args.paths
     };
-    let result = scan(
-        &paths,
-        &ScanOptions {
-            keep_sources: matches!(args.format, Format::Human),
-        },
-    );
+    let exclude = match crate::walk::Exclude::new(&crate::scan::root_of(&paths), &args.exclude) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let result = crate::walk::with_exclude(&exclude, || {
+        scan(
+            &paths,
+            &ScanOptions {
+                keep_sources: matches!(args.format, Format::Human),
+            },
+        )
+    });
     match args.format {
         Format::Human => write_stdout(&report::human::render(&result, use_color(args.color))),
         Format::Json => {
