@@ -676,7 +676,11 @@ pub fn write(plan: &Plan) -> Result<usize, String> {
         return Err("the plan has errors; nothing written".into());
     }
     let mut n = 0;
+    let mut created = Vec::new();
     for c in &plan.changes {
+        if std::fs::symlink_metadata(&c.path).is_err() {
+            created.push(c.path.clone());
+        }
         write_atomic(&c.path, &c.new).map_err(|e| format!("{}: {e}", c.path.display()))?;
         n += 1;
     }
@@ -684,9 +688,13 @@ pub fn write(plan: &Plan) -> Result<usize, String> {
         && plan.manifest_old.as_ref() != Some(m)
     {
         let path = plan.root.join(&plan.manifest_file);
+        if std::fs::symlink_metadata(&path).is_err() {
+            created.push(path.clone());
+        }
         write_atomic(&path, m).map_err(|e| format!("{}: {e}", path.display()))?;
         n += 1;
     }
+    track_new_files(&plan.root, &created);
     for r in &plan.removals {
         let path = plan.root.join(r);
         match std::fs::remove_file(&path) {
@@ -704,6 +712,51 @@ pub fn write(plan: &Plan) -> Result<usize, String> {
         }
     }
     Ok(n)
+}
+
+/// In a git work tree, flake evaluation only sees files git knows: mark the
+/// files just created with `git add --intent-to-add` (their content is not
+/// staged), or, when git refuses, say exactly that on stderr.
+fn track_new_files(root: &Path, created: &[PathBuf]) {
+    use std::process::{Command, Stdio};
+    if created.is_empty() {
+        return;
+    }
+    let git = || {
+        let mut c = Command::new("git");
+        c.arg("-C").arg(root).stdin(Stdio::null());
+        c
+    };
+    let in_work_tree = git()
+        .args(["rev-parse", "--is-inside-work-tree"])
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"true"));
+    if !in_work_tree {
+        return;
+    }
+    // Absolute paths: `created` is relative to the current directory, git
+    // runs in `root`.
+    let absolute: Vec<PathBuf> = created
+        .iter()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    let added = git()
+        .args(["add", "--intent-to-add", "--"])
+        .args(&absolute)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !added {
+        let names: Vec<String> = created.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "hint: git does not track the new file{s} yet, and flake evaluation will not see {them} until it does: git add --intent-to-add {}",
+            names.join(" "),
+            s = if created.len() == 1 { "" } else { "s" },
+            them = if created.len() == 1 { "it" } else { "them" },
+        );
+    }
 }
 
 /// Unified diff of the plan, file by file, then the manifest.
