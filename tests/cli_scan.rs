@@ -281,3 +281,149 @@ fn fifty_megabyte_generated_file() {
     let sites = json(&out)["sites"].as_array().map(Vec::len);
     assert_eq!(sites, Some(n.div_ceil(1000)));
 }
+
+/// `--exclude GLOB` (gitignore syntax, relative to the root) leaves paths
+/// out of `scan`, `rewrite` and `check`: one deliberately invalid fixture
+/// no longer blocks a whole rewrite, nor a staged-file check.
+#[test]
+fn exclude_leaves_paths_out_of_scan_rewrite_and_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("tests/invalid")).expect("mkdir");
+    std::fs::write(d.join("tests/invalid/bad.nix"), "{ a = ; }").expect("write");
+    std::fs::write(
+        d.join("overlay.nix"),
+        "self: super: { a = self.callHackage \"a\" \"1\" { }; }\n",
+    )
+    .expect("write");
+    let root = d.to_str().unwrap_or_default();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", "--format", "json", root];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let all = scan(&[]);
+    assert_eq!(all.status.code(), Some(1));
+    assert_eq!(json(&all)["summary"]["files_scanned"], 2);
+    for glob in ["tests/invalid/", "bad.nix", "tests/**", "*/invalid/*.nix"] {
+        let out = scan(&["--exclude", glob]);
+        assert_eq!(out.status.code(), Some(0), "--exclude {glob}");
+        let doc = json(&out);
+        assert_eq!(doc["summary"]["files_scanned"], 1, "--exclude {glob}");
+        assert_eq!(doc["errors"].as_array().map(Vec::len), Some(0));
+    }
+    // Repeatable; a file named explicitly is excluded too.
+    let out = scan(&["--exclude", "nothing.nix", "--exclude", "bad.nix"]);
+    assert_eq!(json(&out)["summary"]["files_scanned"], 1);
+    let bad = d.join("tests/invalid/bad.nix");
+    let out = run(&[
+        "scan",
+        "--format",
+        "json",
+        bad.to_str().unwrap_or_default(),
+        "--exclude",
+        "bad.nix",
+    ]);
+    assert_eq!(json(&out)["summary"]["files_scanned"], 0);
+    // rewrite: refused with the invalid file, written without it.
+    let refused = run(&["rewrite", "--write", root]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(!d.join("nix/ifd-batch.nix").exists());
+    let written = run(&["rewrite", "--write", root, "--exclude", "tests/"]);
+    assert_eq!(
+        written.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&written.stdout)
+    );
+    assert!(d.join("nix/ifd-batch.nix").exists());
+    // check with the invalid file staged.
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", "--root", root, "tests/invalid/bad.nix"];
+        args.extend_from_slice(extra);
+        run(&args).status.code()
+    };
+    assert_eq!(check(&[]), Some(1));
+    assert_eq!(check(&["--exclude", "tests/invalid"]), Some(0));
+}
+
+/// Nix ends a `#` comment at a lone carriage return (verified with
+/// nix-instantiate 2.8: `{ a = 1; # c\r b = 2; }` is `{ a = 1; b = 2; }`);
+/// the scan reads such files as Nix does, at the same positions.
+#[test]
+fn comment_ended_by_a_lone_carriage_return_parses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "self: super: {\n  # old Mac line end\r  a = self.callHackage \"a\" \"1\" { };\n}\n";
+    std::fs::write(dir.path().join("cr.nix"), text).expect("write");
+    let out = run(&[
+        "scan",
+        "--format",
+        "json",
+        dir.path().to_str().unwrap_or_default(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let doc = json(&out);
+    assert_eq!(doc["sites"][0]["kind"], "hackage");
+    let start = doc["sites"][0]["byte_range"][0].as_u64().unwrap_or(0) as usize;
+    assert!(text[start..].starts_with("self.callHackage"));
+}
+
+/// In a git work tree (a flake needs it), `rewrite --write` marks the files
+/// it creates with `git add --intent-to-add`, so flake evaluation sees them.
+#[test]
+fn rewrite_write_marks_new_files_intent_to_add() {
+    let git_ok = Command::new("git")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !git_ok {
+        eprintln!("skipped: no git");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(
+        d.join("overlay.nix"),
+        "self: super: { a = self.callHackage \"a\" \"1\" { }; }\n",
+    )
+    .expect("write");
+    std::fs::write(d.join("flake.nix"), "{ outputs = { self }: { }; }\n").expect("write");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(d)
+            .args(args)
+            .output()
+            .expect("run git")
+    };
+    git(&["init", "-q"]);
+    git(&["add", "overlay.nix", "flake.nix"]);
+    let out = run(&["rewrite", "--write", d.to_str().unwrap_or_default()]);
+    assert_eq!(out.status.code(), Some(0));
+    let status = git(&["status", "--porcelain"]);
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains(" A nix/ifd-batch.nix"), "{status}");
+    // Outside a work tree nothing is run and nothing is said.
+    let plain = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        plain.path().join("overlay.nix"),
+        "self: super: { a = self.callHackage \"a\" \"1\" { }; }\n",
+    )
+    .expect("write");
+    let out = bin()
+        .args(["rewrite", "--write"])
+        .arg(plain.path())
+        .env(
+            "GIT_CEILING_DIRECTORIES",
+            plain.path().parent().unwrap_or(plain.path()),
+        )
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("hint"));
+}
