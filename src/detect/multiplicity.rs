@@ -46,7 +46,7 @@ pub struct PerElement {
 pub fn per_element(site: &SyntaxNode) -> Option<PerElement> {
     for lambda in site.ancestors().filter(|n| n.kind() == NODE_LAMBDA) {
         if let Some(call) = applied_per_element(&lambda) {
-            let elements = collection_after(&call, &lambda).and_then(|c| literal_len(&c));
+            let elements = collection(&call, &lambda).and_then(|c| literal_len(&c));
             return Some(PerElement {
                 lambda,
                 call,
@@ -55,6 +55,22 @@ pub fn per_element(site: &SyntaxNode) -> Option<PerElement> {
         }
     }
     None
+}
+
+/// The literal elements a lambda is applied to, one by one: the items of
+/// `map (x: …) [ … ]`, the values of `mapAttrs (n: v: …) { … }`. None when
+/// the lambda is not applied per element or its collection is no literal.
+pub fn literal_elements(lambda: &SyntaxNode) -> Option<Vec<SyntaxNode>> {
+    let call = applied_per_element(lambda)?;
+    let c = resolve_literal(&collection(&call, lambda)?);
+    match c.kind() {
+        NODE_LIST => Some(c.children().collect()),
+        NODE_ATTR_SET => super::syntax::attrset_entries(&c)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect(),
+        _ => None,
+    }
 }
 
 /// `map (x: …) xs`, or `f = x: …;` with `map f xs` in the same scope.
@@ -102,6 +118,28 @@ pub fn collection_after(call: &Call, lambda: &SyntaxNode) -> Option<SyntaxNode> 
     }
 }
 
+/// The collection a per-element call iterates over: `map f XS`,
+/// `genAttrs NAMES f`, `forEach XS f`, `foldl' f init XS`, the count of
+/// `genList f N`.
+fn collection(call: &Call, lambda: &SyntaxNode) -> Option<SyntaxNode> {
+    let outer = up_through_parens(lambda);
+    // The function's position: where the lambda is, or (bound by name) the
+    // first argument that is not the collection.
+    let name = Callee::of(&call.head)?.name().to_string();
+    let collection_first = matches!(name.as_str(), "genAttrs" | "forEach");
+    let f = call
+        .args
+        .iter()
+        .position(|a| *a == outer)
+        .unwrap_or(usize::from(collection_first));
+    let at = match name.as_str() {
+        "genAttrs" | "forEach" => f.checked_sub(1)?,
+        "foldl" | "foldl'" | "foldr" | "foldAttrs" => f + 2,
+        _ => f + 1,
+    };
+    call.args.get(at).cloned()
+}
+
 /// Resolve an identifier to the literal it is bound to (one step).
 pub fn resolve_literal(node: &SyntaxNode) -> SyntaxNode {
     let n = unparen(node);
@@ -119,6 +157,8 @@ fn literal_len(collection: &SyntaxNode) -> Option<usize> {
     match c.kind() {
         NODE_LIST => Some(c.children().count()),
         NODE_ATTR_SET => super::syntax::attrset_entries(&c).map(|e| e.len()),
+        // `genList f 3`
+        NODE_LITERAL => c.text().to_string().parse().ok(),
         _ => None,
     }
 }
