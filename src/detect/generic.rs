@@ -12,8 +12,8 @@
 //! derivation of its group in one go, and returns its argument unchanged.
 
 use super::multiplicity::{collection_after, per_element};
-use super::scope::{Binding, refers_to_builtin, resolve};
-use super::syntax::{Call, Callee, attrset_get, ident_text, leading_interpolation, unparen};
+use super::scope::{Binding, resolve};
+use super::syntax::{Call, Callee, ident_text, leading_interpolation, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
 
 /// The binding every group scope gets.
@@ -66,27 +66,12 @@ pub fn root(target: &SyntaxNode) -> Option<SyntaxNode> {
 }
 
 /// The argument of a generic site that holds the derivation output (as the
-/// `import-drv` / `read-drv` detectors find it).
+/// `import-drv` / `read-drv` detectors find it: the same definition).
 pub fn target(call: &Call) -> Option<SyntaxNode> {
     let callee = Callee::of(&call.head)?;
-    const AT: &[(&str, usize)] = &[
-        ("import", 0),
-        ("scopedImport", 1),
-        ("readFile", 0),
-        ("readDir", 0),
-        ("pathExists", 0),
-        ("readFileType", 0),
-        ("hashFile", 1),
-        ("filterSource", 1),
-    ];
-    if let Some(&(_, i)) = AT.iter().find(|(n, _)| refers_to_builtin(&callee, n)) {
-        return call.arg(i).cloned();
-    }
-    match callee.name() {
-        "path" if refers_to_builtin(&callee, "path") => attrset_get(call.arg(0)?, "path"),
-        "callPackage" | "importJSON" | "importTOML" => call.arg(0).cloned(),
-        _ => None,
-    }
+    super::import_drv::target(call, &callee)
+        .map(|(_, t, _)| t)
+        .or_else(|| super::read_drv::target(call, &callee).map(|(_, t, _)| t))
 }
 
 /// Does the value bound to the site's derivation name itself read another

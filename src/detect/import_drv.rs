@@ -4,34 +4,41 @@ use super::drv::drv_output;
 use super::scope::refers_to_builtin;
 use super::syntax::{Call, Callee, leading_interpolation, unparen};
 use super::{Confidence, Finding, Kind};
+use rnix::SyntaxNode;
+
+/// The import a call makes: the function, the expression imported, and how
+/// many arguments belong to the site. The one definition the detector and
+/// generic batching ([`super::generic::target`]) share.
+pub fn target(call: &Call, callee: &Callee) -> Option<(&'static str, SyntaxNode, usize)> {
+    if refers_to_builtin(callee, "import") {
+        Some(("import", call.arg(0)?.clone(), 1))
+    } else if refers_to_builtin(callee, "scopedImport") {
+        Some(("scopedImport", call.arg(1)?.clone(), 2))
+    } else if callee.name() == "callPackage" {
+        Some(("callPackage", call.arg(0)?.clone(), 1))
+    } else {
+        None
+    }
+}
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
-    let (fname, target) = if refers_to_builtin(callee, "import") {
-        ("import", call.arg(0)?)
-    } else if refers_to_builtin(callee, "scopedImport") {
-        ("scopedImport", call.arg(1)?)
-    } else if callee.name() == "callPackage" {
-        ("callPackage", call.arg(0)?)
-    } else {
-        return None;
-    };
-    let confidence = drv_output(target)?;
+    let (fname, target, arity) = target(call, callee)?;
+    let confidence = drv_output(&target)?;
     // `callPackage x { }` with x merely unknown is everyday code; only a
     // definite derivation or an interpolated store path is worth reporting.
     if fname == "callPackage"
         && confidence == Confidence::Possible
-        && leading_interpolation(target).is_none()
+        && leading_interpolation(&target).is_none()
     {
         return None;
     }
-    let arity = if fname == "scopedImport" { 2 } else { 1 };
-    let shown = unparen(target).text().to_string();
+    let shown = unparen(&target).text().to_string();
     let message = format!("{fname} of {shown} builds a derivation during evaluation");
     Some(
         Finding::new(Kind::ImportDrv, arity, message)
             .confidence(confidence)
             .arg("function", fname)
             .arg("target", shown)
-            .batchable_if(super::generic::batchability(&call.node, target).map(drop)),
+            .batchable_if(super::generic::batchability(&call.node, &target).map(drop)),
     )
 }

@@ -1,11 +1,14 @@
 //! Reading a derivation output: `builtins.readFile`, `readDir`, `pathExists`,
-//! `hashFile`, `readFileType`, `filterSource`, `builtins.path`,
-//! `lib.importJSON`, `lib.importTOML` (and so `fromJSON (readFile …)`).
+//! `hashFile`, `readFileType`, `filterSource`, `builtins.path`, their global
+//! aliases (`__readFile`, …), nixpkgs' `lib.readFile`, `lib.pathExists`,
+//! `lib.fileContents`, `lib.importJSON`, `lib.importTOML`, `lib.pathType`, …
+//! (and so `fromJSON (readFile …)`).
 
 use super::drv::drv_output;
-use super::scope::refers_to_builtin;
+use super::scope::{refers_to_builtin_or_alias, refers_to_lib};
 use super::syntax::{Call, Callee, attrset_get, unparen};
 use super::{Finding, Kind, is_package_set_function};
+use rnix::SyntaxNode;
 
 /// Builtins and which argument is the path.
 const BUILTINS: &[(&str, usize)] = &[
@@ -18,26 +21,49 @@ const BUILTINS: &[(&str, usize)] = &[
     ("path", 0),
 ];
 
-pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
-    let fname = callee.name();
-    let target = if let Some(&(_, i)) = BUILTINS.iter().find(|(n, _)| refers_to_builtin(callee, n))
+/// nixpkgs `lib` functions that read their path argument, and which.
+const LIB: &[(&str, usize)] = &[
+    ("readFile", 0),
+    ("readDir", 0),
+    ("pathExists", 0),
+    ("readFileType", 0),
+    ("hashFile", 1),
+    ("fileContents", 0),
+    ("importJSON", 0),
+    ("importTOML", 0),
+    ("pathType", 0),
+    ("pathIsDirectory", 0),
+    ("pathIsRegularFile", 0),
+];
+
+/// The read a call makes: the function, the expression read, and how many
+/// arguments belong to the site. The one definition the detector and
+/// generic batching ([`super::generic::target`]) share.
+pub fn target(call: &Call, callee: &Callee) -> Option<(String, SyntaxNode, usize)> {
+    let fname = callee.name().to_string();
+    if let Some(&(name, i)) = BUILTINS
+        .iter()
+        .find(|(n, _)| refers_to_builtin_or_alias(callee, n))
     {
         let arg = call.arg(i)?;
-        if fname == "path" {
+        let target = if name == "path" {
             attrset_get(arg, "path")?
         } else {
             arg.clone()
-        }
-    } else if matches!(fname, "importJSON" | "importTOML") && is_package_set_function(callee) {
-        call.arg(0)?.clone()
-    } else {
-        return None;
-    };
+        };
+        return Some((fname, target, i + 1));
+    }
+    let lib = LIB.iter().find(|(n, _)| refers_to_lib(callee, n));
+    let json = (matches!(fname.as_str(), "importJSON" | "importTOML")
+        && is_package_set_function(callee))
+    .then_some(&("importJSON", 0));
+    let &(_, i) = lib.or(json)?;
+    Some((fname, call.arg(i)?.clone(), i + 1))
+}
+
+pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
+    let (fname, target, arity) = target(call, callee)?;
     let confidence = drv_output(&target)?;
-    let arity = BUILTINS
-        .iter()
-        .find(|(n, _)| *n == fname)
-        .map_or(1, |(_, i)| i + 1);
     let shown = unparen(&target).text().to_string();
     let message = format!("{fname} of {shown} builds a derivation during evaluation");
     Some(

@@ -70,6 +70,39 @@ pub fn resolve_name(at: &SyntaxNode, name: &str) -> Binding {
     }
 }
 
+/// The lambda whose parameter `name` is, as seen from `at` (None when the
+/// name is bound by a `let` / `rec` first, or not at all), and whether it is
+/// bound by a pattern `{ name, … }:` rather than `name:`.
+pub fn lambda_binder(at: &SyntaxNode, name: &str) -> Option<(SyntaxNode, bool)> {
+    let mut child = at.clone();
+    while let Some(parent) = child.parent() {
+        match parent.kind() {
+            NODE_LET_IN | NODE_LEGACY_LET if binding_in(&parent, name).is_some() => return None,
+            NODE_ATTR_SET if is_rec(&parent) && binding_in(&parent, name).is_some() => {
+                return None;
+            }
+            NODE_LAMBDA => {
+                if let Some(param) = parent.first_child()
+                    && binds_param(&param, name)
+                {
+                    // `{ a ? 1 }@name:` binds `name` outside the pattern.
+                    let pattern = param.kind() == NODE_PATTERN
+                        && param.children().any(|c| {
+                            c.kind() == NODE_PAT_ENTRY
+                                && c.first_child()
+                                    .and_then(|i| ident_text(&i))
+                                    .is_some_and(|n| n == name)
+                        });
+                    return Some((parent, pattern));
+                }
+            }
+            _ => {}
+        }
+        child = parent;
+    }
+    None
+}
+
 fn is_rec(attrset: &SyntaxNode) -> bool {
     attrset
         .children_with_tokens()
@@ -165,6 +198,52 @@ pub fn refers_to_builtin(callee: &super::syntax::Callee, name: &str) -> bool {
         Binding::With => GLOBAL_BUILTINS.contains(&name) || under_with_builtins(ident),
         Binding::Inherit(Some(from)) => from.text() == "builtins",
         Binding::Value(v) => super::syntax::Callee::of(&v).is_some_and(|c| c.is_builtins()),
+        _ => false,
+    }
+}
+
+/// Does the callee refer to builtin `name` or to its global alias `__name`
+/// (`__readFile`, `__pathExists`, …: every builtin has one)?
+pub fn refers_to_builtin_or_alias(callee: &super::syntax::Callee, name: &str) -> bool {
+    if refers_to_builtin(callee, name) {
+        return true;
+    }
+    let Some(ident) = &callee.ident else {
+        return false;
+    };
+    callee.name().strip_prefix("__") == Some(name)
+        && matches!(resolve(ident), Binding::Global | Binding::With)
+}
+
+/// Does the callee refer to nixpkgs' `lib.name` (`lib.readFile`,
+/// `lib.strings.fileContents`, `pkgs.lib.pathExists`), also as a bare name
+/// bound by `inherit (lib) name;` / `name = lib.name;` or under `with lib;`?
+pub fn refers_to_lib(callee: &super::syntax::Callee, name: &str) -> bool {
+    use super::syntax::Callee;
+    let through_lib = |c: &Callee| {
+        c.base
+            .iter()
+            .chain(&c.path[..c.path.len().saturating_sub(1)])
+            .any(|s| s == "lib")
+    };
+    let lib_set = |n: &SyntaxNode| {
+        Callee::of(n).is_some_and(|c| c.base.iter().chain(&c.path).any(|s| s == "lib"))
+    };
+    if callee.name() != name {
+        return false;
+    }
+    let Some(ident) = &callee.ident else {
+        return through_lib(callee);
+    };
+    match resolve(ident) {
+        Binding::Inherit(Some(from)) => lib_set(&from),
+        Binding::Value(v) => Callee::of(&v).is_some_and(|c| c.name() == name && through_lib(&c)),
+        Binding::With => ident.ancestors().any(|a| {
+            a.kind() == NODE_WITH
+                && a.first_child().is_some_and(|ns| {
+                    !ns.text_range().contains_range(ident.text_range()) && lib_set(&ns)
+                })
+        }),
         _ => false,
     }
 }
