@@ -131,9 +131,14 @@ fn summary_text(scan: &Scan) -> String {
         };
         let _ = writeln!(t, "    {f}: {n}{mark}");
     }
+    let possible = match (s.possible, s.possible_rounds) {
+        (0, _) => String::new(),
+        (1, r) => format!(" (+{r} if the possible site blocks)"),
+        (n, r) => format!(" (+{r} if the {n} possible sites block)"),
+    };
     let _ = writeln!(
         t,
-        "  serial IFD rounds for a full evaluation: {}{}; after batching: {}",
+        "  serial IFD rounds for a full evaluation: {}{}{possible}; after batching: {}",
         if s.rounds_exact { "" } else { "at least " },
         s.rounds,
         s.rounds_after_batching

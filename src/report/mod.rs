@@ -5,7 +5,7 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 
-use crate::detect::{Kind, Multiplicity, Site};
+use crate::detect::{Confidence, Kind, Multiplicity, Site};
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -19,12 +19,18 @@ pub struct Summary {
     pub batchable: usize,
     pub by_kind: IndexMap<String, usize>,
     pub by_file: IndexMap<String, usize>,
-    /// Serial IFD rounds one full evaluation of everything would take.
+    /// Serial IFD rounds one full evaluation of everything would take,
+    /// counting only the sites that surely block (`definite` ones).
     pub rounds: usize,
     /// False when `rounds` is a lower bound.
     pub rounds_exact: bool,
-    /// Rounds once every batchable site goes through one batch.
+    /// Rounds once every batchable site goes through one batch (definite
+    /// sites only, as `rounds`).
     pub rounds_after_batching: usize,
+    /// Sites whose derivation could not be decided statically.
+    pub possible: usize,
+    /// The further rounds they would cost if they all block.
+    pub possible_rounds: usize,
 }
 
 pub fn summarize(scan: &crate::scan::Scan) -> Summary {
@@ -47,13 +53,21 @@ pub fn summarize(scan: &crate::scan::Scan) -> Summary {
     }
     let mut files: Vec<_> = files.into_iter().collect();
     files.sort_by(|a, b| (b.1.1, b.1.0).cmp(&(a.1.1, a.1.0)).then(a.0.cmp(b.0)));
-    let rounds = sites.iter().map(|s| s.rounds).sum();
-    let unbatched: usize = sites
-        .iter()
-        .filter(|s| !s.batchable)
-        .map(|s| s.rounds)
-        .sum();
-    let any_batchable = sites.iter().any(|s| s.batchable);
+    // Only what surely blocks counts in the rounds: a `possible` site may
+    // read a plain path, and is counted apart.
+    let blocking = || {
+        sites
+            .iter()
+            .filter(|s| s.confidence == Confidence::Definite)
+    };
+    let possible = || {
+        sites
+            .iter()
+            .filter(|s| s.confidence == Confidence::Possible)
+    };
+    let rounds = blocking().map(|s| s.rounds).sum();
+    let unbatched: usize = blocking().filter(|s| !s.batchable).map(|s| s.rounds).sum();
+    let any_batchable = blocking().any(|s| s.batchable);
     Summary {
         files_scanned: scan.files_scanned,
         sites: sites.len(),
@@ -66,8 +80,10 @@ pub fn summarize(scan: &crate::scan::Scan) -> Summary {
             .map(|(f, (n, _))| (f.to_string(), n))
             .collect(),
         rounds,
-        rounds_exact: sites.iter().all(|s| s.rounds_exact),
+        rounds_exact: blocking().all(|s| s.rounds_exact),
         rounds_after_batching: unbatched + usize::from(any_batchable),
+        possible: possible().count(),
+        possible_rounds: possible().map(|s| s.rounds).sum(),
     }
 }
 
