@@ -345,3 +345,287 @@ fn generic_batchability() {
     assert!(reason("{ pkgs }: { x = import pkgs.gen; }").contains("no enclosing `let"));
     assert!(reason(&format!("{pre}in (b: import b) a")).contains("bound between"));
 }
+
+fn possible(src: &str) -> Vec<Site> {
+    sites(src)
+        .into_iter()
+        .filter(|s| s.confidence == Confidence::Possible)
+        .collect()
+}
+
+/// A `possible` site needs a plausible derivation behind it: flake inputs,
+/// the flake's own source, nixpkgs source trees, pinned sources, builtin
+/// fetchers' store paths and path parameters are not import-from-derivation.
+#[test]
+fn flake_inputs_and_nixpkgs_imports_are_not_sites() {
+    let flake = r#"{
+      inputs.nixpkgs.url = "github:NixOS/nixpkgs";
+      outputs = { self, nixpkgs, systems, flake-compat, ... }@inputs: {
+        a = import nixpkgs { system = "x86_64-linux"; };
+        b = import systems;
+        c = import "${self}/nix/x.nix";
+        d = import (inputs.foo + "/default.nix");
+        e = builtins.readFile inputs.bar.outPath;
+        f = import self.inputs.nixpkgs-2105 { };
+        g = import flake-compat;
+        h = let root = self; in import "${toString root}/y.nix";
+      };
+    }"#;
+    assert!(sites(flake).is_empty(), "{:#?}", sites(flake));
+    // A flake output that is a package is a derivation.
+    let s = one(
+        "{ outputs = { self, nixpkgs }: { a = import \"${nixpkgs.legacyPackages.x86_64-linux.gen}/x.nix\"; }; }",
+    );
+    assert_eq!(s.confidence, Confidence::Possible);
+    // flake-parts modules and other files: `inputs.x`, `self`.
+    assert!(kinds("{ inputs, self, ... }: { a = import inputs.nixpkgs { }; b = import (self + \"/x.nix\"); c = builtins.path { path = inputs.tpl; }; }").is_empty());
+    for src in [
+        "{ nixpkgs ? <nixpkgs> }: import nixpkgs { }",
+        "{ pinnedNixpkgsSrc }: import pinnedNixpkgsSrc { }",
+        "{ config }: import config.nixpkgsSource { }",
+        "{ haskellNix }: import haskellNix.sources.nixpkgs-unstable { }",
+        "let sources = import ./nix/sources.nix { }; in import sources.nixpkgs { }",
+        "let sources = import ./nix/sources.nix { }; in import sources.haskellNix { }",
+        "let deps = import ./nix/sources.nix; in import deps.foo { }",
+        "let nixpkgsPath = <nixpkgs>; in import nixpkgsPath { }",
+    ] {
+        assert!(kinds(src).is_empty(), "{src}");
+    }
+}
+
+#[test]
+fn builtin_fetches_are_reported_once_not_again_as_imports() {
+    for src in [
+        "import (builtins.fetchTarball { url = \"https://x/y.tar.gz\"; sha256 = \"0abc\"; }) { }",
+        "let src = fetchTarball { url = \"https://x\"; sha256 = \"0\"; }; in import \"${src}/x.nix\"",
+        "with builtins; import (fetchGit { url = \"u\"; rev = \"r\"; })",
+        "let src = builtins.fetchGit { url = \"u\"; rev = \"r\"; }; in builtins.readFile (src + \"/v\")",
+    ] {
+        assert_eq!(kinds(src), [Kind::BuiltinFetch], "{src}");
+    }
+}
+
+#[test]
+fn path_parameters_are_not_sites() {
+    for src in [
+        "map (f: import f) [ ./a.nix ./b.nix ]",
+        "{ lib }: lib.mapAttrs (name: p: import p) { a = ./a.nix; b = ./b.nix; }",
+        "{ lib }: lib.forEach [ ./a ./b ] (d: builtins.readDir d)",
+        "let load = dir: builtins.readDir dir; in [ (load ./x) (load ./y) ]",
+        "let read = { file, n ? 1 }: builtins.readFile file; in read { file = ./v; }",
+        "{ sourcesFile ? ./sources.json }: builtins.readFile sourcesFile",
+        "{ sourcesFile ? if builtins.pathExists ./s.json then ./s.json else null }: builtins.readFile sourcesFile",
+        "{ root ? ./. }: import (root + \"/x.nix\")",
+    ] {
+        assert!(kinds(src).is_empty(), "{src}");
+    }
+    // Unknown callers, elements that are not plain, a `null` default: possible.
+    for src in [
+        "{ src ? null }: import \"${src}/x.nix\"",
+        "{ drvs }: map (d: import d) drvs",
+        "{ pkgs }: map (d: import d) [ ./a.nix (pkgs.runCommand \"b\" { } \"\") ]",
+        "let load = dir: builtins.readDir dir; in { f = x: load x; }",
+        "p: builtins.readFile (p + \"/git.json\")",
+    ] {
+        assert_eq!(possible(src).len(), 1, "{src}");
+    }
+}
+
+/// Derivations returned by a local helper or an overlay's own attribute.
+#[test]
+fn derivations_from_helpers_and_overlay_attributes() {
+    let definite = |src: &str| {
+        let s = one(src);
+        assert_eq!(s.confidence, Confidence::Definite, "{src}");
+        s
+    };
+    definite(
+        "{ pkgs }: let fetch = spec: pkgs.fetchFromGitHub spec; in import (fetch { owner = \"o\"; repo = \"r\"; rev = \"1\"; sha256 = \"h\"; })",
+    );
+    definite(
+        "{ pkgs }: let hashFileD = path: pkgs.runCommand \"hash\" { inherit path; } \"\"; hashD = hashFileD ./x; in builtins.readFile hashD",
+    );
+    let s = definite(
+        "{ pkgs }: let gen = name: pkgs.runCommand name { } \"\"; in map (f: import (gen f)) [ \"a\" \"b\" ]",
+    );
+    assert_eq!(
+        (s.multiplicity, s.elements),
+        (Multiplicity::PerElement, Some(2))
+    );
+    definite("{ pkgs }: map (f: import (pkgs.runCommand \"x\" { } \"cp ${f} $out\")) [ ./a ./b ]");
+    // A helper's pattern argument.
+    definite(
+        "{ pkgs }: let gen = { src }: src; in import (gen { src = pkgs.writeText \"x\" \"1\"; })",
+    );
+    assert!(kinds("let gen = { src }: src; in import (gen { src = ./x.nix; })").is_empty());
+    // The overlay's own attribute, through `self.` and `with self;`.
+    definite(
+        "self: super: { generated = self.runCommand \"g\" { } \"\"; foo = self.callPackage \"${self.generated}/default.nix\" { }; }",
+    );
+    definite(
+        "self: super: with self; { generated = runCommand \"g\" { } \"\"; foo = callPackage \"${generated}/default.nix\" { }; }",
+    );
+    definite(
+        "final: prev: let x = 1; in { gen = final.writeText \"x\" \"\"; v = builtins.readFile final.gen; }",
+    );
+    // nix-thunk style: one branch a builtin fetch, the other a derivation.
+    let thunk = sites(
+        "let fetch = { private ? false, owner, repo, rev, sha256 }: if !private then builtins.fetchTarball { url = \"u\"; inherit sha256; } else (import <nixpkgs> { }).fetchFromGitHub { inherit owner repo rev sha256; }; in import (fetch (builtins.fromJSON (builtins.readFile ./github.json)))",
+    );
+    let found: Vec<_> = thunk.iter().map(|s| (s.kind, s.confidence)).collect();
+    assert_eq!(
+        found,
+        [
+            (Kind::BuiltinFetch, Confidence::Definite),
+            (Kind::ImportDrv, Confidence::Possible)
+        ]
+    );
+    // A recursive helper does not loop.
+    assert!(kinds("let f = x: if x == 0 then ./a.nix else f (x - 1); in import (f 3)").is_empty());
+}
+
+#[test]
+fn read_aliases_and_operands() {
+    let pre = "{ pkgs, lib, c }: let drv = pkgs.runCommand \"g\" { } \"\"; drv2 = pkgs.writeText \"w\" \"\"; in ";
+    for form in [
+        "__readFile drv",
+        "__readDir drv",
+        "__pathExists \"${drv}/x\"",
+        "lib.readFile drv",
+        "lib.pathExists drv",
+        "lib.fileContents drv",
+        "lib.strings.fileContents drv",
+        "pkgs.lib.readFile drv",
+        "lib.pathIsDirectory drv",
+        "with lib; fileContents drv",
+        "let inherit (lib) readFile; in readFile drv",
+        "with builtins; builtins.readFile drv",
+        "with builtins; readFile (toString drv)",
+        "builtins.readFile (toString drv + \"/x\")",
+        "builtins.readFile \"${toString drv}/x\"",
+        "builtins.readFile (lib.concatStrings [ drv \"/x\" ])",
+        "builtins.readFile (builtins.concatStringsSep \"/\" [ drv \"x\" ])",
+        "builtins.readFile (if c then drv else drv2)",
+        "builtins.readFile (drv.overrideAttrs (o: { }))",
+        "builtins.readFile (lib.cleanSource drv)",
+    ] {
+        let s = one(&format!("{pre}{form}"));
+        assert_eq!(
+            (s.kind, s.confidence),
+            (Kind::ReadDrv, Confidence::Definite),
+            "{form}"
+        );
+    }
+    let s = one(&format!("{pre}import (if c then drv else ./x.nix)"));
+    assert_eq!(s.confidence, Confidence::Possible);
+    for form in [
+        "let __readFile = x: x; in __readFile drv",
+        "foo.readFile drv",
+        "builtins.readFile (builtins.unsafeDiscardStringContext drv)",
+        "lib.readFile ./x",
+    ] {
+        assert!(kinds(&format!("{pre}{form}")).is_empty(), "{form}");
+    }
+}
+
+#[test]
+fn builtin_fetch_pins_and_urls() {
+    let pinned = |src: &str| one(src).args.get("pinned").cloned();
+    assert_eq!(
+        pinned(
+            "builtins.fetchGit ({ url = \"u\"; rev = \"abc\"; } // lib.optionalAttrs c { ref = \"x\"; })"
+        ),
+        Some(serde_json::json!(true))
+    );
+    assert_eq!(
+        pinned("builtins.fetchGit { url = \"u\"; ${\"rev\"} = \"abc\"; }"),
+        Some(serde_json::json!(true))
+    );
+    assert_eq!(
+        pinned(
+            "{ spec }: builtins.fetchGit ({ url = spec.repo; inherit (spec) rev; } // spec.extra)"
+        ),
+        Some(serde_json::json!(true))
+    );
+    // Not known: definite (it downloads), pin unknown.
+    for src in [
+        "{ extra }: builtins.fetchGit ({ url = \"u\"; } // extra)",
+        "{ attrs }: fetchTarball attrs",
+    ] {
+        let s = one(src);
+        assert_eq!(s.confidence, Confidence::Definite, "{src}");
+        assert_eq!(
+            s.args.get("pinned_known"),
+            Some(&serde_json::json!(false)),
+            "{src}"
+        );
+    }
+    let s = one(
+        "import (builtins.fetchTarball https://github.com/NixOS/nixpkgs/archive/3de5266.tar.gz) { }",
+    );
+    assert_eq!(s.confidence, Confidence::Definite);
+    assert_eq!(
+        arg(&s, "url"),
+        "https://github.com/NixOS/nixpkgs/archive/3de5266.tar.gz"
+    );
+    assert_eq!(s.args.get("pinned"), Some(&serde_json::json!(false)));
+    assert!(s.args.get("pinned_known").is_none());
+}
+
+#[test]
+fn element_counts_of_every_per_element_form() {
+    let pre = "{ lib, pkgs }: let drv = pkgs.runCommand \"g\" { } \"\"; in ";
+    for (form, n) in [
+        (
+            "lib.genAttrs [ \"a\" \"b\" \"c\" ] (n: import \"${drv}/${n}.nix\")",
+            3,
+        ),
+        (
+            "lib.forEach [ 1 2 ] (x: import \"${drv}/${toString x}\")",
+            2,
+        ),
+        ("builtins.genList (i: import \"${drv}/${toString i}\") 4", 4),
+        (
+            "builtins.foldl' (acc: x: acc // import \"${drv}/${x}\") { } [ \"a\" \"b\" ]",
+            2,
+        ),
+        (
+            "let mk = n: import \"${drv}/${n}\"; in lib.genAttrs [ \"a\" \"b\" ] mk",
+            2,
+        ),
+        ("map (x: import \"${drv}/${x}\") [ \"a\" ]", 1),
+    ] {
+        let s = one(&format!("{pre}{form}"));
+        assert_eq!(s.multiplicity, Multiplicity::PerElement, "{form}");
+        assert_eq!(s.elements, Some(n), "{form}");
+        assert_eq!(s.rounds, n, "{form}");
+    }
+}
+
+/// Nix ends a `#` comment at a lone carriage return.
+#[test]
+fn lone_carriage_return_ends_a_comment() {
+    let src =
+        "{ pkgs }: let drv = pkgs.runCommand \"g\" { } \"\"; in { a = 1; # c\r b = import drv; }";
+    let s = one(src);
+    assert_eq!(s.kind, Kind::ImportDrv);
+    assert_eq!(&src[s.byte_range[0]..s.byte_range[1]], "import drv");
+}
+
+/// Only what surely blocks counts in the serial rounds.
+#[test]
+fn rounds_count_definite_sites_only() {
+    let found = parse_and_detect(
+        "{ pkgs, src }: let drv = pkgs.runCommand \"g\" { } \"\"; in { a = import drv; b = import \"${src}/x.nix\"; }",
+        "t.nix",
+    )
+    .expect("parses");
+    let scan = ifd_batch::scan::Scan {
+        files_scanned: 1,
+        sites: found.sites,
+        ..Default::default()
+    };
+    let s = ifd_batch::report::summarize(&scan);
+    assert_eq!((s.rounds, s.possible, s.possible_rounds), (1, 1, 1));
+    assert_eq!(s.rounds_after_batching, 1);
+}
