@@ -23,8 +23,23 @@ command -v deadnix >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/deadnix" ] ||
   cargo install --quiet --locked deadnix@1.3.1
 export PATH="$PATH:$HOME/.cargo/bin"
 
+# A modern Nix (Debian sid's 2.34) in an isolated root, for the
+# dynamic-derivations backend's tests (tests/dynamic.rs). Under CI=true it
+# must be had; elsewhere those tests say SKIPPED.
+scripts/modern-nix.sh path >/dev/null || command -v mmdebstrap >/dev/null 2>&1 ||
+  apt_install mmdebstrap || :
+if ! scripts/modern-nix.sh ensure >/dev/null; then
+  [ "${CI:-}" != true ] || { echo "scripts/test.sh: no modern Nix, and CI=true" >&2; exit 1; }
+  echo "scripts/test.sh: no modern Nix (scripts/modern-nix.sh ensure failed): the dynamic-backend tests will be SKIPPED" >&2
+fi
+
 # Nix as the tests run it: no binary cache (there is no network), no sandbox,
 # no build users (we run as root or as the store owner).
 export NIX_CONFIG=$'substituters =\nsandbox = false\nbuild-users-group =\nexperimental-features = nix-command'
 
 cargo test --all-targets "$@"
+
+# The version matrix (opt-in): the Nix tests again, with the modern Nix.
+if [ "${IFD_BATCH_MATRIX:-}" = 1 ]; then
+  scripts/modern-nix.sh test --test world --test rewrite_nix --test profile --test dynamic
+fi

@@ -6,6 +6,12 @@
 //! cache, no sandbox, no build users) unless `NIX_CONFIG` is already set, and
 //! evaluation runs with `--read-write-mode` so import-from-derivation can
 //! build.
+//!
+//! `Modern::get()` is a Nix >= 2.30 (dynamic derivations): Debian sid's, in
+//! the isolated root `scripts/modern-nix.sh` makes. With
+//! `IFD_BATCH_NIX=modern` (the version matrix, `scripts/modern-nix.sh test`)
+//! the test binaries already run inside that root: every Nix is the modern
+//! one.
 
 #![allow(dead_code)]
 
@@ -99,6 +105,14 @@ impl Nix {
             );
             return None;
         }
+        if Modern::inside() {
+            let v = Command::new("nix-instantiate").arg("--version").output();
+            let v = v.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+            assert!(
+                v.as_deref().is_ok_and(|v| !v.contains(" 2.8")),
+                "IFD_BATCH_NIX=modern, but nix-instantiate is {v:?}: run through scripts/modern-nix.sh test"
+            );
+        }
         Some(Nix {
             root: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
         })
@@ -162,4 +176,71 @@ pub fn fresh_salt(tag: &str) -> String {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     format!("{tag}-{}-{t}", std::process::id())
+}
+
+/// A Nix >= 2.30, for dynamic derivations: `scripts/modern-nix.sh run …`
+/// (Debian sid's Nix in its isolated root), or the Nix on PATH when the
+/// tests already run inside that root (`IFD_BATCH_NIX=modern`).
+pub struct Modern {
+    script: PathBuf,
+}
+
+impl Modern {
+    /// Are these tests running inside the modern root (the version matrix)?
+    pub fn inside() -> bool {
+        std::env::var("IFD_BATCH_NIX").as_deref() == Ok("modern")
+    }
+
+    /// `None` (after a loud message) when no modern Nix can be had outside
+    /// CI; under `CI=true`, a panic.
+    pub fn get() -> Option<Modern> {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/modern-nix.sh");
+        if Modern::inside() {
+            return Some(Modern { script });
+        }
+        let why = match Command::new(&script).arg("ensure").output() {
+            Ok(o) if o.status.success() => return Some(Modern { script }),
+            Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_string(),
+            Err(e) => e.to_string(),
+        };
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "no modern Nix, and CI=true: the dynamic-derivations tests must run in CI:\n{why}"
+            );
+        }
+        eprintln!(
+            "\n*** SKIPPED: no Nix >= 2.30 for the dynamic-derivations tests \
+             (`scripts/modern-nix.sh ensure` makes one, as root or through sudo, \
+             from Debian's archive): {why} ***\n"
+        );
+        None
+    }
+
+    /// `program` with the modern Nix first on PATH, in `dir`.
+    pub fn command(&self, dir: &Path, program: &str) -> Command {
+        let mut c = if Modern::inside() {
+            Command::new(program)
+        } else {
+            let mut c = Command::new(&self.script);
+            c.arg("run").arg(program);
+            // The test binaries' directory (the ifd-batch binary), wherever
+            // CARGO_TARGET_DIR puts it.
+            if let Some(bin) = Path::new(env!("CARGO_BIN_EXE_ifd-batch")).parent() {
+                c.env("IFD_BATCH_MODERN_BIND", bin);
+            }
+            c
+        };
+        c.current_dir(dir);
+        c
+    }
+
+    /// Run `program args` in `dir`.
+    pub fn run(&self, dir: &Path, program: &str, args: &[&str]) -> Run {
+        let o = self
+            .command(dir, program)
+            .args(args)
+            .output()
+            .expect("run a modern Nix command");
+        Run::from(o)
+    }
 }
