@@ -141,12 +141,22 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
         eprintln!("error: {} is not a directory", args.path.display());
         return 2;
     }
-    if args.backend == Some(Backend::Dynamic) {
-        eprintln!("error: the dynamic backend is not built yet");
+    let mut plan = rewrite::plan(&args.path, &args.manifest);
+    let dynamic_targets = match args.backend {
+        Some(Backend::Dynamic) if !args.target.is_empty() => Some(args.target.clone()),
+        Some(Backend::Dynamic) | None => {
+            Some(crate::dynamic::recorded(&plan)).filter(|t| !t.is_empty())
+        }
+        Some(_) => None,
+    };
+    if args.backend == Some(Backend::Dynamic) && dynamic_targets.is_none() {
+        eprintln!(
+            "error: --backend dynamic needs --target FILE[:ATTRPATH]: the derivations to evaluate without import-from-derivation"
+        );
         return 2;
     }
-    let mut plan = rewrite::plan(&args.path, &args.manifest);
     let materialize_conf = match args.backend {
+        None if dynamic_targets.is_some() => None,
         None => plan.manifest.materialize.clone(),
         Some(Backend::Ifd) => None,
         Some(Backend::Materialized) => {
@@ -170,8 +180,17 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
         eprintln!("error: {e}");
         return 1;
     }
+    let dynamic = match crate::dynamic::apply(&mut plan, dynamic_targets.as_deref()) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
     let verified = if args.verify.is_empty() || !plan.errors.is_empty() {
         None
+    } else if let Some(d) = &dynamic {
+        Some(crate::dynamic::verify(&plan, d, &args.verify))
     } else {
         Some(crate::verify::verify(&plan, &args.verify))
     };
@@ -203,6 +222,7 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
                 "groups": plan.groups,
                 "entries": plan.manifest.count(),
                 "errors": plan.errors,
+                "dynamic": dynamic,
                 "verify": verified.as_ref().map(|v| match v {
                     Ok(r) => serde_json::json!({"ok": r.ok(), "rows": r.rows}),
                     Err(e) => serde_json::json!({"ok": false, "error": e}),
@@ -249,6 +269,9 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
                     ));
                 }
             }
+            if let Some(d) = &dynamic {
+                out.push_str(&d.text());
+            }
             for e in &plan.errors {
                 let at = match (e.line, e.column) {
                     (Some(l), Some(c)) => format!("{}:{l}:{c}", e.file),
@@ -274,7 +297,7 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
                 plan.manifest_file,
                 match (generated, plan.removals.len()) {
                     (0, 0) => String::new(),
-                    (g, r) => format!("; {g} materialized file{} to write, {r} to remove", if g == 1 { "" } else { "s" }),
+                    (g, r) => format!("; {g} generated file{} to write, {r} to remove", if g == 1 { "" } else { "s" }),
                 },
             ));
             out.push_str(&match (written, args.write) {

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod cli;
 pub mod detect;
+pub mod dynamic;
 pub mod edit;
 pub mod extract;
 pub mod materialize;
