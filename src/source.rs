@@ -10,12 +10,16 @@ pub struct LineIndex<'a> {
 }
 
 impl<'a> LineIndex<'a> {
+    /// Lines end at a LF, or at a lone CR (one not followed by a LF), as
+    /// Nix counts them in its own error positions.
     pub fn new(text: &'a str) -> Self {
+        let bytes = text.as_bytes();
         let mut line_starts = vec![0];
         line_starts.extend(
-            text.bytes()
+            bytes
+                .iter()
                 .enumerate()
-                .filter(|&(_, b)| b == b'\n')
+                .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
                 .map(|(i, _)| i + 1),
         );
         LineIndex { text, line_starts }
@@ -69,5 +73,15 @@ mod tests {
         assert_eq!(idx.line_col(7), (2, 4));
         assert_eq!(idx.line_text(1), "cé d");
         assert_eq!(idx.line_col(100), (3, 1));
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        // nix-instantiate --parse on "# c\r{ a = ; }": error at 2:7.
+        let idx = LineIndex::new("# c\r{ a = ; }\r\nx");
+        assert_eq!(idx.line_col(10), (2, 7));
+        assert_eq!(idx.line_text(0), "# c");
+        assert_eq!(idx.line_text(1), "{ a = ; }");
+        assert_eq!(idx.line_col(15), (3, 1));
     }
 }
