@@ -427,3 +427,52 @@ fn rewrite_write_marks_new_files_intent_to_add() {
     assert_eq!(out.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("hint"));
 }
+
+/// Real-world shapes (from public repositories; issue 13): flake inputs,
+/// nixpkgs imports, niv sources, path literals mapped over a list are not
+/// sites; nix-thunk fetches, an overlay's own attribute, an asset pipeline,
+/// read aliases and operands are. One line per site, golden.
+#[test]
+fn real_world_shapes() {
+    let root = fixture("shapes");
+    let root = root.to_str().unwrap_or_default();
+    let without = run(&["scan", "--format", "json", root]);
+    assert_eq!(without.status.code(), Some(1), "the invalid input fails");
+    assert_eq!(json(&without)["errors"][0]["file"], "invalid/broken.nix");
+    let out = run(&["scan", "--format", "json", root, "--exclude", "invalid/"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let doc = json(&out);
+    let mut text = String::new();
+    for s in doc["sites"].as_array().into_iter().flatten() {
+        let elements = match s["elements"].as_u64() {
+            Some(n) => format!(" ×{n}"),
+            None => String::new(),
+        };
+        let batch = match s["reason"].as_str() {
+            Some(r) => format!("left alone: {r}"),
+            None => "batchable".to_string(),
+        };
+        let args = serde_json::to_string(&s["args"]).unwrap_or_default();
+        text.push_str(&format!(
+            "{}:{}:{} {} {} {}{} {args}\n    {batch}\n",
+            s["file"].as_str().unwrap_or(""),
+            s["line"],
+            s["column"],
+            s["kind"].as_str().unwrap_or(""),
+            s["confidence"].as_str().unwrap_or(""),
+            s["multiplicity"].as_str().unwrap_or(""),
+            elements,
+        ));
+    }
+    let sum = &doc["summary"];
+    text.push_str(&format!(
+        "rounds {} (+{} possible in {} sites), after batching {}\n",
+        sum["rounds"], sum["possible_rounds"], sum["possible"], sum["rounds_after_batching"]
+    ));
+    golden(&fixture("shapes.expected.txt"), &text);
+}
