@@ -16,6 +16,11 @@ const SEEDS: &[&str] = &[
     include_str!("../fixtures/scan/repo/pkgs/generated.nix"),
     include_str!("../fixtures/scan/repo/default.nix"),
     include_str!("../fixtures/scan/repo/lib/versions.nix"),
+    include_str!("../fixtures/scan/shapes/flake.nix"),
+    include_str!("../fixtures/scan/shapes/thunk.nix"),
+    include_str!("../fixtures/scan/shapes/nix/overlay.nix"),
+    include_str!("../fixtures/scan/shapes/lib/assets.nix"),
+    include_str!("../fixtures/scan/shapes/default.nix"),
 ];
 
 /// Apply byte-level edits (delete, insert, replace) to a seed file, keeping
@@ -44,6 +49,11 @@ fn mutate(seed: &str, edits: &[(usize, u8, u8)]) -> String {
         b"@",
         b"./p",
         b"<n>",
+        b"\r",
+        b"self",
+        b"inputs.",
+        b"__readFile",
+        b"if c then",
     ];
     for &(pos, op, piece) in edits {
         if bytes.is_empty() {
