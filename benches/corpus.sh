@@ -29,6 +29,14 @@
 # possible.txt lists every `possible` site (file:line, kind, target): read it.
 # It is a measurement, not a test: it exits 0 unless a scan panicked or a
 # tool is missing.
+#
+# Recorded (28 repositories, 6,136 files; issue 13), 53f62e4 → this script's
+# commit: possible sites 279 → 128 (none a flake input or a nixpkgs
+# import); serial rounds 648+ → 401+ (definite sites only), after batching
+# 420 → 287; import-drv + read-drv sites 268 → 164; Haskell sites 204 (108
+# batchable) unchanged; files that do not parse 10 → 9 (a lone CR ends a
+# comment); no panic. Scan time is the same single-threaded (≈0.47 s on the
+# 4,671 files of haskell.nix).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
