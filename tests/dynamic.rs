@@ -10,7 +10,8 @@
 //!   `--verify` proves each producer outputs the original `.drv` (the
 //!   bundled example, whose packages cannot build in the test world);
 //! - values and functions are refused with a reason, nothing written;
-//! - a renamed target fails its build loudly until the rewrite is re-run;
+//! - a renamed target fails its build loudly until the rewrite is re-run; a
+//!   broken one fails only its own build;
 //! - flake outputs work (`nix flake check` with IFD disabled, `nix build .#…`);
 //! - `--backend ifd` removes the generated file again.
 
@@ -302,6 +303,48 @@ fn a_renamed_target_fails_loudly_until_the_rewrite_is_rerun() {
         fresh.stdout.trim().ends_with("-aeson-2.1.2.1"),
         "{}",
         fresh.stdout
+    );
+}
+
+#[test]
+fn a_broken_target_fails_only_its_own_build() {
+    let Some(m) = Modern::get() else { return };
+    let s = scratch("fixtures/dynamic", "broken");
+    rewrite_dynamic(&m, &s.repo, &["default.nix:sites"], &[]);
+    // `yaml` is gone since the rewrite: instantiating every target at once
+    // fails, so each is instantiated alone; only yaml's producer fails.
+    let default = s.repo.join("default.nix");
+    let text = std::fs::read_to_string(&default).expect("default.nix");
+    std::fs::write(&default, text.replace(" yaml local-pkg", " local-pkg")).expect("edit");
+    let build = |attr: &str| {
+        m.run(
+            &s.repo,
+            "nix",
+            &[
+                "build",
+                "--no-link",
+                "--print-out-paths",
+                "-f",
+                GENERATED,
+                attr,
+            ],
+        )
+    };
+    let yaml = build("sites.yaml");
+    assert!(!yaml.ok, "{}", yaml.stdout);
+    assert!(
+        yaml.stderr
+            .contains("ifd-batch: evaluating fixtures/dynamic/default.nix:sites.yaml failed")
+            && yaml.stderr.contains("yaml"),
+        "{}",
+        yaml.stderr
+    );
+    let aeson = build("sites.aeson");
+    assert!(aeson.ok, "{}", aeson.stderr);
+    assert!(
+        aeson.stdout.trim().ends_with("-aeson-2.2.1.0"),
+        "{}",
+        aeson.stdout
     );
 }
 
