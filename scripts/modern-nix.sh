@@ -59,7 +59,7 @@ ensure() {
   fi
   as_root mkdir -p "$(dirname "$root")"
   # One maker at a time (parallel tests may all ask).
-  exec 9>"$(dirname "$root")/.modern-nix.lock"
+  exec 9>"${TMPDIR:-/tmp}/ifd-batch-modern-nix.lock"
   flock 9
   if [ ! -f "$stamp" ]; then
     if ! command -v mmdebstrap >/dev/null 2>&1; then
