@@ -231,6 +231,19 @@ fn run_excluding(args: CheckArgs) -> i32 {
                 return 1;
             }
         }
+        // A repository on the dynamic backend: its generated file follows
+        // the sites it was made from.
+        let recorded = crate::dynamic::recorded(&plan);
+        if !recorded.is_empty() {
+            if let Err(e) = crate::dynamic::apply(&mut plan, Some(&recorded)) {
+                eprintln!("error: {e}");
+                return 1;
+            }
+            if let Some(e) = plan.errors.first() {
+                eprintln!("error: {}: {}", e.file, e.message);
+                return 1;
+            }
+        }
         return match rewrite::write(&plan) {
             Ok(n) => {
                 eprintln!(

@@ -256,7 +256,7 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
 }
 
 fn reparse_error(text: &str, file: &str) -> Option<FileError> {
-    let parse = rnix::Root::parse(text);
+    let parse = crate::scan::parse(text);
     parse.errors().first().map(|e| FileError {
         file: file.to_string(),
         line: None,
@@ -296,7 +296,7 @@ fn plan_file(text: &str, file: &str, sites: &[&Site], manifest_file: &str) -> Fi
         entries: FileEntries::default(),
         outcomes: Vec::new(),
     };
-    let root = rnix::Root::parse(text).syntax();
+    let root = crate::scan::parse(text).syntax();
     // First pass: where each site goes, and which overlays need a binding
     // (by body start offset → the package set's parameter name).
     let mut bind_at: BTreeMap<usize, String> = BTreeMap::new();

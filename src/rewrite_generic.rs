@@ -32,7 +32,7 @@ pub(crate) fn plan(text: &str, file: &str, sites: &[&Site], manifest_file: &str)
         outcomes: Vec::new(),
         groups: Vec::new(),
     };
-    let tree = rnix::Root::parse(text).syntax();
+    let tree = crate::scan::parse(text).syntax();
     // scope start → (scope, member texts in first-seen order, sites)
     let mut groups: BTreeMap<usize, (SyntaxNode, Vec<String>, usize)> = BTreeMap::new();
     for site in sites {

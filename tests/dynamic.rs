@@ -304,6 +304,17 @@ fn a_renamed_target_fails_loudly_until_the_rewrite_is_rerun() {
         "{}",
         fresh.stdout
     );
+    // `check --fix` (the pre-commit hook) updates the generated file too.
+    std::fs::write(&overlay, &text).expect("edit back");
+    let (code, out) = ifd_batch(&m, &s.repo, &["check", "--all", "--fix"]);
+    assert_eq!(code, 0, "{out}");
+    let fixed = build(&m);
+    assert!(fixed.ok, "{}", fixed.stderr);
+    assert!(
+        fixed.stdout.trim().ends_with("-aeson-2.2.1.0"),
+        "{}",
+        fixed.stdout
+    );
 }
 
 #[test]

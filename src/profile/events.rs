@@ -109,7 +109,9 @@ pub fn ifd_disabled(msg: &str) -> Option<String> {
     }
     let rest = &msg[msg.find("cannot build '")? + "cannot build '".len()..];
     let end = rest.find('\'')?;
-    Some(rest[..end].to_string())
+    // Nix >= 2.19 names the output too: '/nix/store/…-a.drv^out'.
+    let path = &rest[..end];
+    Some(path.split_once('^').map_or(path, |(drv, _)| drv).to_string())
 }
 
 /// `text` without ANSI escape sequences (Nix colours its messages).
@@ -190,6 +192,11 @@ mod tests {
             Some("delay-a".to_string())
         );
         assert_eq!(ifd_disabled("error: something else"), None);
+        let modern = "error: cannot build '/nix/store/k9s7ywyp6avar0samzxydpdlv3v54mxg-delay-a.drv^out' during evaluation because the option 'allow-import-from-derivation' is disabled";
+        assert_eq!(
+            ifd_disabled(modern),
+            Some("/nix/store/k9s7ywyp6avar0samzxydpdlv3v54mxg-delay-a.drv".to_string())
+        );
         let coloured = "\u{1b}[31;1merror:\u{1b}[0m cannot build '\u{1b}[35;1m/nix/store/bz5gklmlhgscwxq4iimnylj7mwg5nnk5-delay-a.drv\u{1b}[0m' during evaluation because the option 'allow-import-from-derivation' is disabled";
         assert_eq!(
             ifd_disabled(coloured).map(|p| drv_name(&p)),
