@@ -116,6 +116,7 @@ let
     , extractor ? "tar"
     , all-cabal-hashes ? null
     , materialized ? null
+    , sources ? { }
     }:
     let
       # What the set's scope provides (package set first, then pkgs), read
@@ -141,7 +142,15 @@ let
         map (version: { inherit name version; })
           (if isList v then v else [ v ]))
         (attrNames (manifest.hackage or { })));
-      cabal2nix = manifest.cabal2nix or { };
+      # A `callerSource` entry's source is given by the calling file's
+      # binding (`import ./ifd-batch.nix FILE self { NAME = SRC; }`): the
+      # caller's own source wins over another file's entry of the same name;
+      # without one, the entry is not this batch's.
+      cabal2nix = listToAttrs (concatMap (n:
+        let e = manifest.cabal2nix.${n}; in
+        if sources ? ${n} then [ { name = n; value = e // { src = sources.${n}; }; } ]
+        else if e ? src then [ { name = n; value = e; } ]
+        else [ ]) (attrNames (manifest.cabal2nix or { })));
       direct = manifest.hackageDirect or { };
       originOf = key: let o = manifest.origins.${key} or null; in if o == null then "" else " (${o})";
 
@@ -419,6 +428,8 @@ let
     {
       inherit callHackage callHackageDirect callCabal2nix callCabal2nixWithOptions
         packageSourceOverrides withIndex extracted generators probes manifest index missing;
+      # `batch SOURCES`: the same batch, given the calling file's sources.
+      __functor = _: sources: batch (args // { inherit sources; });
     };
   # The union of every file's entries (a generated manifest's `manifests`):
   # versions of one package from several files become a list; for

@@ -42,6 +42,11 @@ impl Materialize {
     }
 }
 
+/// The `src` of a cabal2nix entry whose source is not a path literal: the
+/// calling file's batch binding gives it (`import … "FILE" self { NAME =
+/// SRC; }`); the manifest says `callerSource = true;`.
+pub const CALLER_SOURCE: &str = "<caller>";
+
 /// Where an entry was found: `file:line`.
 pub type Origin = String;
 
@@ -52,7 +57,8 @@ pub struct FileEntries {
     pub hackage: BTreeMap<String, BTreeMap<String, Vec<Origin>>>,
     /// name → (version, sha256, origins).
     pub hackage_direct: BTreeMap<String, (String, String, Vec<Origin>)>,
-    /// name → (src as Nix text relative to the manifest, options, origins).
+    /// name → (src as Nix text relative to the manifest, or
+    /// [`CALLER_SOURCE`], options, origins).
     pub cabal2nix: BTreeMap<String, (String, String, Vec<Origin>)>,
 }
 
@@ -321,8 +327,11 @@ impl Manifest {
                             e.hackage_direct.insert(name, (ver, sha, origins));
                         }
                         "cabal2nix" => {
+                            let caller = crate::detect::syntax::attrset_get(&v, "callerSource")
+                                .is_some_and(|x| x.text() == "true");
                             let src = crate::detect::syntax::attrset_get(&v, "src")
                                 .map(|x| x.text().to_string())
+                                .or_else(|| caller.then(|| CALLER_SOURCE.to_string()))
                                 .ok_or_else(|| bad(&name))?;
                             let options = crate::detect::syntax::attrset_get(&v, "options")
                                 .and_then(|x| string_literal(&x))
@@ -479,9 +488,14 @@ fn render_sections(t: &mut String, e: &FileEntries, ind: &str) {
             } else {
                 format!(" options = {};", nix_string(options))
             };
+            let src = if src == CALLER_SOURCE {
+                "callerSource = true;".to_string()
+            } else {
+                format!("src = {src};")
+            };
             let _ = writeln!(
                 t,
-                "{ind}  {} = {{ src = {src};{opts} }}; # {}",
+                "{ind}  {} = {{ {src}{opts} }}; # {}",
                 nix_attr(name),
                 origins.join(", ")
             );

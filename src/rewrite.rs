@@ -15,7 +15,7 @@
 //! Sites already routed (callee `ifdBatch.…`) contribute their entries to the
 //! manifest and are not edited again, so a second rewrite changes nothing.
 
-use crate::detect::multiplicity::per_element;
+use crate::detect::overlay;
 use crate::detect::scope::{Binding, resolve_name};
 use crate::detect::syntax::{
     Call, Callee, ident_text, is_outermost_apply, string_literal, unparen,
@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 /// The name bound to the batch in rewritten overlays.
-pub const BATCH_NAME: &str = "ifdBatch";
+pub use crate::detect::overlay::BATCH_NAME;
 
 /// Where a site ended up.
 #[derive(Debug, Clone, Serialize)]
@@ -283,11 +283,29 @@ struct FilePlan {
     outcomes: Vec<SiteOutcome>,
 }
 
-/// An overlay `outer: inner: body` whose package set (`outer`) sites call into.
-struct Overlay {
-    outer_param: String,
-    inner_param: String,
-    body: SyntaxNode,
+/// Where a site's batch is bound.
+enum Bind {
+    /// An existing `ifdBatch = import PATH "FILE" SET …;` (its value).
+    Existing(SyntaxNode),
+    /// None yet: bound at the overlay's anchor, for its package set.
+    New { anchor: SyntaxNode, hself: String },
+}
+
+/// One batch binding of the file, and what goes into it.
+struct BindPlan {
+    bind: Bind,
+    /// Package name → source expression (sources that are not path
+    /// literals, copied from the sites).
+    sources: BTreeMap<String, String>,
+    /// Some site of it is edited by this run.
+    edited: bool,
+}
+
+/// A batchable site, located in the parsed file.
+struct Located<'a> {
+    site: &'a Site,
+    call: Call,
+    routed: bool,
 }
 
 fn plan_file(text: &str, file: &str, sites: &[&Site], manifest_file: &str) -> FilePlan {
@@ -297,66 +315,127 @@ fn plan_file(text: &str, file: &str, sites: &[&Site], manifest_file: &str) -> Fi
         outcomes: Vec::new(),
     };
     let root = crate::scan::parse(text).syntax();
-    // First pass: where each site goes, and which overlays need a binding
-    // (by body start offset → the package set's parameter name).
-    let mut bind_at: BTreeMap<usize, String> = BTreeMap::new();
-    let mut located = Vec::new();
+    let import_path = relative_path(parent_of(file), manifest_file);
+    // First pass: each site's binding, and the sources each binding holds.
+    let mut binds: BTreeMap<usize, BindPlan> = BTreeMap::new();
+    let mut located: Vec<Located> = Vec::new();
+    // Entries with placeholder origins: which sites conflict.
+    let mut scratch = FileEntries::default();
     for site in sites {
-        let found = (|| -> Result<(Call, bool), String> {
+        let found = (|| -> Result<Located, String> {
             let call = find_call(&root, site.byte_range[0])
                 .ok_or_else(|| "internal: call not found in the reparsed file".to_string())?;
             let callee = Callee::of(&call.head).ok_or("callee is not a name")?;
-            let routed = callee.base.as_deref() == Some(BATCH_NAME) && callee.path.len() == 1;
-            if !routed {
-                let overlay = enclosing_overlay(&call.node)
-                    .ok_or("not inside an overlay (`self: super: …`) whose package set it calls")?;
-                check_callee_set(&callee, &call, &overlay)?;
-                if !binds_batch(&overlay.body) {
-                    bind_at.insert(
-                        usize::from(overlay.body.text_range().start()),
-                        overlay.outer_param.clone(),
-                    );
+            let routed = overlay::is_routed(&callee);
+            let (key, bind) = match overlay::batchable(&call, &callee)? {
+                None => match resolve_name(&call.head, BATCH_NAME) {
+                    Binding::Value(v) => (usize::from(v.text_range().start()), Bind::Existing(v)),
+                    _ => return Err(format!("`{BATCH_NAME}` is not bound by a `let`")),
+                },
+                Some(o) => match existing_binding(&o.body) {
+                    Some(v) => (usize::from(v.text_range().start()), Bind::Existing(v)),
+                    None => {
+                        let anchor = o.anchor();
+                        (
+                            usize::from(anchor.text_range().start()),
+                            Bind::New {
+                                anchor,
+                                hself: o.outer_param.clone(),
+                            },
+                        )
+                    }
+                },
+            };
+            add_entries(
+                &mut scratch,
+                site,
+                &call,
+                file,
+                manifest_file,
+                String::new(),
+            )?;
+            let plan = binds.entry(key).or_insert_with(|| BindPlan {
+                bind,
+                sources: BTreeMap::new(),
+                edited: false,
+            });
+            if let Some((name, src)) = caller_source(site, &call) {
+                match plan.sources.get(&name) {
+                    Some(other) if *other != src => {
+                        return Err(format!(
+                            "`{name}` is already in this overlay's batch with another source ({other})"
+                        ));
+                    }
+                    _ => {
+                        plan.sources.insert(name, src);
+                    }
                 }
             }
-            Ok((call, routed))
+            plan.edited |= !routed;
+            Ok(Located { site, call, routed })
         })();
-        located.push((site, found));
+        match found {
+            Ok(l) => located.push(l),
+            Err(reason) => out
+                .outcomes
+                .push(outcome(site, Action::Skipped, Some(reason))),
+        }
     }
-    let import_path = relative_path(parent_of(file), manifest_file);
-    let mut inserts = Vec::new();
-    for (&at, hself) in &bind_at {
-        let binding = format!(
-            "let {BATCH_NAME} = import {import_path} {} {hself}; in",
-            crate::plan::nix_string(file)
-        );
-        inserts.push(TextEdit::insert(
-            at,
-            match indent_before(text, at) {
-                Some(ind) => format!("{binding}\n{ind}"),
-                None => format!("{binding} "),
-            },
-        ));
+    // The bindings: new ones (where a site is edited), existing ones updated.
+    let mut bind_edits = Vec::new();
+    for plan in binds.values() {
+        match &plan.bind {
+            Bind::New { anchor, hself } if plan.edited => {
+                bind_edits.push(new_binding(
+                    text,
+                    file,
+                    &import_path,
+                    anchor,
+                    hself,
+                    &plan.sources,
+                ));
+            }
+            Bind::New { .. } => {}
+            Bind::Existing(value) => {
+                bind_edits.extend(update_binding(
+                    text,
+                    file,
+                    &import_path,
+                    value,
+                    &plan.sources,
+                ));
+            }
+        }
     }
     // Origins name lines of the rewritten file, so a second run agrees.
-    let shift = |offset: usize| -> usize {
-        inserts
+    let shift = |offset: usize| -> isize {
+        bind_edits
             .iter()
-            .filter(|e| e.range.start <= offset)
-            .map(|e| e.insert.matches('\n').count())
+            .filter(|e| e.range.end <= offset)
+            .map(|e| {
+                e.insert.matches('\n').count() as isize
+                    - text[e.range.clone()].matches('\n').count() as isize
+            })
             .sum()
     };
     // Second pass: entries and callee edits.
-    let mut binding_edits: BTreeMap<usize, TextEdit> = BTreeMap::new();
-    for (site, found) in located {
-        let result = found.and_then(|(call, routed)| {
-            let origin = format!("{}:{}", file, site.line + shift(site.byte_range[0]));
-            add_entries(&mut out.entries, site, &call, file, manifest_file, origin)?;
-            if routed {
-                stale_binding_edits(&call, file, &import_path, &mut binding_edits);
+    for l in located {
+        let line = (l.site.line as isize + shift(l.site.byte_range[0])).max(1);
+        let origin = format!("{file}:{line}");
+        let result = add_entries(
+            &mut out.entries,
+            l.site,
+            &l.call,
+            file,
+            manifest_file,
+            origin,
+        )
+        .and_then(|()| {
+            if l.routed {
                 return Ok(Action::Routed);
             }
-            let callee = Callee::of(&call.head).ok_or("callee is not a name")?;
-            let range = call.head.text_range();
+            let callee = Callee::of(&l.call.head).ok_or("callee is not a name")?;
+            let range = l.call.head.text_range();
             out.edits.push(TextEdit::replace(
                 usize::from(range.start())..usize::from(range.end()),
                 format!("{BATCH_NAME}.{}", callee.name()),
@@ -364,41 +443,147 @@ fn plan_file(text: &str, file: &str, sites: &[&Site], manifest_file: &str) -> Fi
             Ok(Action::Edited)
         });
         out.outcomes.push(match result {
-            Ok(action) => outcome(site, action, None),
-            Err(reason) => outcome(site, Action::Skipped, Some(reason)),
+            Ok(action) => outcome(l.site, action, None),
+            Err(reason) => outcome(l.site, Action::Skipped, Some(reason)),
         });
     }
-    // A binding is only worth inserting if some site in its overlay was edited.
-    if out.outcomes.iter().any(|o| o.action == Action::Edited) {
-        out.edits.extend(inserts);
-    }
-    out.edits.extend(binding_edits.into_values());
+    out.edits.extend(bind_edits);
     out
 }
 
-/// An existing `ifdBatch = import PATH "FILE" self;` binding whose manifest
-/// path or file key no longer match (the file or the manifest moved): fix
-/// them, so the batch finds this file's entries.
-fn stale_binding_edits(
-    call: &Call,
+/// A `callCabal2nix` source that is not a path literal: it goes into the
+/// batch binding (package name, source text).
+fn caller_source(site: &Site, call: &Call) -> Option<(String, String)> {
+    if site.kind != Kind::Cabal2nix
+        || site.args.get("src_kind").and_then(|v| v.as_str()) == Some("path")
+    {
+        return None;
+    }
+    let name = site.args.get("name")?.as_str()?.to_string();
+    Some((name, unparen(call.arg(1)?).text().to_string()))
+}
+
+/// The value of the overlay body's `ifdBatch` binding, if it has one.
+fn existing_binding(body: &SyntaxNode) -> Option<SyntaxNode> {
+    let body = unparen(body);
+    if body.kind() != NODE_LET_IN {
+        return None;
+    }
+    match crate::detect::scope::binding_in(&body, BATCH_NAME) {
+        Some(Binding::Value(v)) => Some(v),
+        _ => None,
+    }
+}
+
+/// `import PATH "FILE" SET` and, when the overlay has sources to give the
+/// batch, the set of them (one per line, indented from `indent`).
+fn binding_value(
+    import_path: &str,
+    file: &str,
+    hself: &str,
+    sources: &BTreeMap<String, String>,
+    indent: &str,
+) -> String {
+    let mut v = format!(
+        "import {import_path} {} {hself}",
+        crate::plan::nix_string(file)
+    );
+    if !sources.is_empty() {
+        v.push_str(" {\n");
+        for (name, src) in sources {
+            v.push_str(&format!(
+                "{indent}  {} = {src};\n",
+                crate::plan::nix_attr(name)
+            ));
+        }
+        v.push_str(indent);
+        v.push('}');
+    }
+    v
+}
+
+/// The leading blanks of the line `at` is on.
+fn line_indent(text: &str, at: usize) -> &str {
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[start..];
+    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+}
+
+/// Bind the batch at an overlay's anchor: first in its `let … in`, or in a
+/// new `let … in` around its body.
+fn new_binding(
+    text: &str,
     file: &str,
     import_path: &str,
-    edits: &mut BTreeMap<usize, TextEdit>,
-) {
-    let Binding::Value(value) = resolve_name(&call.head, BATCH_NAME) else {
-        return;
-    };
-    let Some(binding) = Call::flatten(&unparen(&value)) else {
-        return;
-    };
-    let wanted = [import_path.to_string(), crate::plan::nix_string(file)];
-    for (arg, want) in binding.args.iter().zip(wanted) {
-        if arg.text() != want.as_str() {
-            let r = arg.text_range();
-            let range = usize::from(r.start())..usize::from(r.end());
-            edits.insert(range.start, TextEdit::replace(range, want));
-        }
+    anchor: &SyntaxNode,
+    hself: &str,
+    sources: &BTreeMap<String, String>,
+) -> TextEdit {
+    let first_binding = (anchor.kind() == NODE_LET_IN)
+        .then(|| {
+            anchor
+                .children()
+                .find(|c| matches!(c.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT))
+        })
+        .flatten();
+    if let Some(first) = first_binding {
+        let at = usize::from(first.text_range().start());
+        let ind = line_indent(text, at);
+        let value = binding_value(import_path, file, hself, sources, ind);
+        return TextEdit::insert(
+            at,
+            match indent_before(text, at) {
+                Some(ind) => format!("{BATCH_NAME} = {value};\n{ind}"),
+                None => format!("{BATCH_NAME} = {value}; "),
+            },
+        );
     }
+    let at = usize::from(anchor.text_range().start());
+    let ind = line_indent(text, at);
+    if sources.is_empty() {
+        let value = binding_value(import_path, file, hself, sources, ind);
+        return TextEdit::insert(
+            at,
+            match indent_before(text, at) {
+                Some(ind) => format!("let {BATCH_NAME} = {value}; in\n{ind}"),
+                None => format!("let {BATCH_NAME} = {value}; in "),
+            },
+        );
+    }
+    // With sources, one binding per line.
+    let value = binding_value(import_path, file, hself, sources, &format!("{ind}  "));
+    TextEdit::insert(
+        at,
+        match indent_before(text, at) {
+            Some(_) => format!("let\n{ind}  {BATCH_NAME} = {value};\n{ind}in\n{ind}"),
+            None => format!("let\n{ind}  {BATCH_NAME} = {value};\n{ind}in "),
+        },
+    )
+}
+
+/// An existing `ifdBatch = import PATH "FILE" SET [SOURCES];` whose manifest
+/// path, file key or sources no longer match (the file or the manifest
+/// moved, a source changed): the edit that fixes it. A binding of another
+/// shape (say, `(import … self).withIndex idx`) is the user's: left alone.
+fn update_binding(
+    text: &str,
+    file: &str,
+    import_path: &str,
+    value: &SyntaxNode,
+    sources: &BTreeMap<String, String>,
+) -> Option<TextEdit> {
+    let value = unparen(value);
+    let call = Call::flatten(&value)?;
+    if ident_text(&unparen(&call.head)).as_deref() != Some("import")
+        || !(3..=4).contains(&call.args.len())
+    {
+        return None;
+    }
+    let hself = call.args[2].text().to_string();
+    let start = usize::from(value.text_range().start());
+    let wanted = binding_value(import_path, file, &hself, sources, line_indent(text, start));
+    (value.text() != wanted.as_str())
+        .then(|| TextEdit::replace(start..usize::from(value.text_range().end()), wanted))
 }
 
 /// The outermost application whose head starts at `start`.
@@ -411,97 +596,6 @@ pub(crate) fn find_call(root: &SyntaxNode, start: usize) -> Option<Call> {
         .filter(is_outermost_apply)
         .filter_map(|n| Call::flatten(&n))
         .find(|c| usize::from(c.head.text_range().start()) == start)
-}
-
-/// The innermost `a: b: body` around `node` that is not a per-element
-/// function (`mapAttrs (name: value: …)`).
-fn enclosing_overlay(node: &SyntaxNode) -> Option<Overlay> {
-    let per = per_element(node).map(|p| p.lambda);
-    node.ancestors()
-        .filter(|n| n.kind() == NODE_LAMBDA)
-        .filter(|l| Some(l) != per.as_ref())
-        .find_map(|outer| {
-            let outer_param = ident_param(&outer)?;
-            let inner = unparen(&outer.children().nth(1)?);
-            if inner.kind() != NODE_LAMBDA {
-                return None;
-            }
-            let inner_param = ident_param(&inner)?;
-            let body = inner.children().nth(1)?;
-            // The site must be inside the inner body.
-            body.text_range()
-                .contains_range(node.text_range())
-                .then_some(Overlay {
-                    outer_param,
-                    inner_param,
-                    body,
-                })
-        })
-}
-
-fn ident_param(lambda: &SyntaxNode) -> Option<String> {
-    let p = lambda
-        .first_child()
-        .filter(|p| p.kind() == NODE_IDENT_PARAM)?;
-    ident_text(&p.first_child()?)
-}
-
-/// The callee must call into the overlay's own package set: `self.f`,
-/// `super.f`, bare `f` under `with self;`, or a set-independent helper
-/// (`haskell.lib.packageSourceOverrides`).
-fn check_callee_set(callee: &Callee, call: &Call, overlay: &Overlay) -> Result<(), String> {
-    if callee.name() == "packageSourceOverrides" {
-        return Ok(());
-    }
-    let params = [overlay.outer_param.as_str(), overlay.inner_param.as_str()];
-    let is_overlay_param = |name: &str, at: &SyntaxNode| {
-        params.contains(&name) && matches!(resolve_name(at, name), Binding::Param)
-    };
-    match (&callee.base, callee.path.len()) {
-        (Some(base), 1) if is_overlay_param(base, &call.head) => Ok(()),
-        (Some(base), _) => Err(format!(
-            "`{base}.…{}` is not the package set of the enclosing overlay (`{}: {}: …`)",
-            callee.name(),
-            overlay.outer_param,
-            overlay.inner_param
-        )),
-        (None, _) => {
-            // Bare name: provided by the INNERMOST `with`, which must be
-            // `with <param>;`. An inner `with haskellPackages;` (say, under
-            // an outer `with self;` of a nixpkgs overlay) may supply the name
-            // from a set we cannot name statically: binding the batch to the
-            // outer set would be wrong, so the site is left alone.
-            let innermost = call
-                .node
-                .ancestors()
-                .filter(|a| a.kind() == NODE_WITH)
-                .find_map(|w| w.first_child().map(|ns| unparen(&ns)));
-            match innermost {
-                Some(ns) if ident_text(&ns).is_some_and(|n| is_overlay_param(&n, &ns)) => Ok(()),
-                Some(ns) => Err(format!(
-                    "bare `{}` may come from the innermost `with {};`, whose package set is not \
-                     the enclosing overlay's (`{}: {}: …`)",
-                    callee.name(),
-                    ns.text(),
-                    overlay.outer_param,
-                    overlay.inner_param
-                )),
-                None => Err(
-                    "bare name not provided by `with self;` of the enclosing overlay".to_string(),
-                ),
-            }
-        }
-    }
-}
-
-/// Does the overlay body already start with `let ifdBatch = …; in`?
-fn binds_batch(body: &SyntaxNode) -> bool {
-    let body = unparen(body);
-    body.kind() == NODE_LET_IN
-        && matches!(
-            crate::detect::scope::binding_in(&body, BATCH_NAME),
-            Some(Binding::Value(_))
-        )
 }
 
 fn add_entries(
@@ -543,11 +637,13 @@ fn add_entries(
         }
         Kind::Cabal2nix => {
             let name = s("name").ok_or("name unknown")?;
-            if s("src_kind").as_deref() != Some("path") {
-                return Err("only path sources are rewritten for now (a fetched source refers to names the manifest cannot see)".into());
-            }
-            let src_text = s("src").ok_or("source unknown")?;
-            let src = rebase_path(&src_text, file, manifest_file)?;
+            // A path goes into the manifest; any other source is given by the
+            // file's batch binding (`CALLER_SOURCE`).
+            let src = match (s("src_kind").as_deref(), s("src")) {
+                (Some("path"), Some(src)) => rebase_path(&src, file, manifest_file)?,
+                (_, Some(_)) => crate::plan::CALLER_SOURCE.to_string(),
+                (_, None) => return Err("source unknown".into()),
+            };
             entries.add_cabal2nix(&name, &src, &s("options").unwrap_or_default(), origin)?;
         }
         Kind::SourceOverrides => {

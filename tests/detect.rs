@@ -45,7 +45,18 @@ fn hackage_through_every_package_set_reference() {
         assert_eq!(s.call, callee);
         assert_eq!(arg(&s, "name"), "aeson");
         assert_eq!(arg(&s, "version"), "2.1.2.1");
-        assert!(s.batchable);
+        // Batched in the overlay whose package set it calls into (`self`,
+        // `super`); another set is left alone, with the reason.
+        if ["self.callHackage", "super.callHackage"].contains(&callee) {
+            assert!(s.batchable, "{s:#?}");
+        } else {
+            assert!(!s.batchable, "{s:#?}");
+            let reason = s.reason.as_deref().unwrap_or("");
+            assert!(
+                reason.contains("is not the package set of the enclosing overlay"),
+                "{reason}"
+            );
+        }
         assert_eq!(s.confidence, Confidence::Definite);
         assert_eq!(s.multiplicity, Multiplicity::Once);
     }
@@ -132,10 +143,10 @@ fn wrappers_pipe_and_override_attrs() {
 
 #[test]
 fn let_bound_literals_resolve_and_unknowns_are_not_batchable() {
-    let s = one("self: let v = \"1.2\"; in self.callHackage \"lens\" v { }");
+    let s = one("self: super: let v = \"1.2\"; in self.callHackage \"lens\" v { }");
     assert_eq!(arg(&s, "version"), "1.2");
     assert!(s.batchable);
-    let s = one("{ v }: self: self.callHackage \"lens\" v { }");
+    let s = one("{ v }: self: super: self.callHackage \"lens\" v { }");
     assert!(!s.batchable);
     assert!(s.reason.as_deref().unwrap_or("").contains("not a literal"));
     let s = one("self: self.callHackage \"lens\"");
@@ -145,7 +156,7 @@ fn let_bound_literals_resolve_and_unknowns_are_not_batchable() {
 #[test]
 fn hotspots_inside_map_like_functions() {
     let s = one(
-        "{ lib }: self: lib.mapAttrs (name: version: self.callHackage name version { }) { a = \"1\"; b = \"2\"; }",
+        "{ lib }: self: super: lib.mapAttrs (name: version: self.callHackage name version { }) { a = \"1\"; b = \"2\"; }",
     );
     assert_eq!(s.multiplicity, Multiplicity::PerElement);
     assert_eq!(s.elements, Some(2));
@@ -183,29 +194,38 @@ fn hotspots_inside_map_like_functions() {
 
 #[test]
 fn hackage_direct_and_cabal2nix() {
-    let s =
-        one("self: self.callHackageDirect { pkg = \"x\"; ver = \"1.0\"; sha256 = \"abc\"; } { }");
+    let s = one(
+        "self: super: self.callHackageDirect { pkg = \"x\"; ver = \"1.0\"; sha256 = \"abc\"; } { }",
+    );
     assert_eq!(
         (s.kind, arg(&s, "name"), arg(&s, "version")),
         (Kind::HackageDirect, "x".into(), "1.0".into())
     );
     assert!(s.batchable);
-    let s = one("self: self.callCabal2nix \"local\" ./pkgs/local { }");
+    let s = one("self: super: self.callCabal2nix \"local\" ./pkgs/local { }");
     assert_eq!(
         (s.kind, arg(&s, "src_kind")),
         (Kind::Cabal2nix, "path".into())
     );
     assert!(s.batchable);
     let s = one(
-        "{ pkgs }: self: self.callCabal2nix \"f\" (pkgs.fetchFromGitHub { owner = \"o\"; repo = \"r\"; rev = \"1\"; sha256 = \"x\"; }) { }",
+        "{ pkgs }: self: super: self.callCabal2nix \"f\" (pkgs.fetchFromGitHub { owner = \"o\"; repo = \"r\"; rev = \"1\"; sha256 = \"x\"; }) { }",
     );
     assert_eq!(arg(&s, "src_kind"), "fetched");
     assert!(s.batchable);
-    let s = one("self: self.callCabal2nixWithOptions \"w\" ./w \"--no-check\" { }");
+    let s = one("self: super: self.callCabal2nixWithOptions \"w\" ./w \"--no-check\" { }");
     assert_eq!(arg(&s, "options"), "--no-check");
     assert!(s.batchable);
+    // Outside an overlay: nowhere to bind the batch.
     let s = one("{ src }: self: self.callCabal2nix \"s\" src { }");
     assert!(!s.batchable);
+    assert!(
+        s.reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("not inside an overlay"),
+        "{s:#?}"
+    );
     let s = one("self: self.haskellSrc2nix { name = \"h\"; src = ./h; }");
     assert_eq!(s.kind, Kind::Cabal2nix);
     assert!(!s.batchable);
@@ -215,8 +235,9 @@ fn hackage_direct_and_cabal2nix() {
 
 #[test]
 fn source_overrides_count_entries() {
-    let s =
-        one("{ haskell }: haskell.lib.packageSourceOverrides { a = \"1.0\"; b = ./b; c = \"2\"; }");
+    let s = one(
+        "{ haskell }: self: super: haskell.lib.packageSourceOverrides { a = \"1.0\"; b = ./b; c = \"2\"; }",
+    );
     assert_eq!(s.kind, Kind::SourceOverrides);
     assert_eq!(s.rounds, 3);
     assert_eq!(s.args.get("count"), Some(&serde_json::json!(3)));
@@ -628,4 +649,64 @@ fn rounds_count_definite_sites_only() {
     let s = ifd_batch::report::summarize(&scan);
     assert_eq!((s.rounds, s.possible, s.possible_rounds), (1, 1, 1));
     assert_eq!(s.rounds_after_batching, 1);
+}
+
+#[test]
+fn wrapped_cabal2nix_sources_are_batchable_where_the_batch_can_see_them() {
+    let batchable = |src: &str| {
+        let mut found = sites(src);
+        found.retain(|s| s.kind == Kind::Cabal2nix);
+        assert_eq!(found.len(), 1, "{src}");
+        let s = found.remove(0);
+        (s.batchable, s.reason.unwrap_or_default())
+    };
+    // Names bound above the overlay, by it, or in its body's `let`.
+    for src in [
+        "{ lib }: self: super: { a = self.callCabal2nix \"a\" (lib.cleanSource ./a) { }; }",
+        "{ self }: final: prev: { a = final.callCabal2nix \"a\" \"${self}/a\" { }; }",
+        "{ gitignoreSource }: self: super: { a = self.callCabal2nix \"a\" (gitignoreSource ./.) { }; }",
+        "{ lib }: self: super: { a = self.callCabal2nix \"a\" (lib.fileset.toSource { root = ./.; fileset = ./a; }) { }; }",
+        "{ lib }: self: super: let src = lib.cleanSource ./a; in { a = self.callCabal2nix \"a\" src { }; }",
+        "self: super: { a = self.callCabal2nix \"a\" (self.sources.a + \"/sub\") { }; }",
+        "{ lib }: self: super: { a = self.callCabal2nix \"a\" (lib.cleanSourceWith { src = ./a; filter = p: t: t != \"symlink\"; }) { }; }",
+        "{ pkgs }: self: super: { a = self.callCabal2nix \"a\" (builtins.fetchGit { url = \"u\"; rev = \"r\"; }) { }; }",
+    ] {
+        let (ok, why) = batchable(src);
+        assert!(ok, "{src}: {why}");
+    }
+    // Bound between the overlay and the site, or from a `with` there.
+    for (src, why) in [
+        (
+            "self: super: { a = let src = ./a; in self.callCabal2nix \"a\" src { }; }",
+            "bound between the overlay and the site",
+        ),
+        (
+            "self: super: { a = (p: self.callCabal2nix \"a\" p { }) ./a; }",
+            "bound between the overlay and the site",
+        ),
+        (
+            "{ pkgs }: self: super: with pkgs; { a = self.callCabal2nix \"a\" (cleanSource ./a) { }; }",
+            "may come from a `with`",
+        ),
+    ] {
+        let (ok, reason) = batchable(src);
+        assert!(!ok, "{src}");
+        assert!(reason.contains(why), "{src}: {reason}");
+    }
+}
+
+#[test]
+fn callee_bound_from_the_overlays_set_is_batchable() {
+    for src in [
+        "self: super: let inherit (self) callHackage; in { a = callHackage \"a\" \"1\" { }; }",
+        "self: super: let callHackage = self.callHackage; in { a = callHackage \"a\" \"1\" { }; }",
+        "hself: hsuper: with hself; { a = callHackage \"a\" \"1\" { }; }",
+    ] {
+        let s = one(src);
+        assert!(s.batchable, "{src}: {s:#?}");
+    }
+    let s = one(
+        "{ pkgs }: self: super: let inherit (pkgs.haskellPackages) callHackage; in { a = callHackage \"a\" \"1\" { }; }",
+    );
+    assert!(!s.batchable);
 }

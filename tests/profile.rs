@@ -84,9 +84,9 @@ fn serial_call_hackage_sites_are_one_round_each_attributed() {
     assert_eq!(rs.len(), 3);
     // Evaluation order is the attribute order: servant, wai, warp.
     let expected = [
-        site("c.callHackage \"servant\""),
-        site("c.callHackage \"wai\""),
-        site("c.callHackage \"warp\""),
+        site("self.callHackage \"servant\""),
+        site("self.callHackage \"wai\""),
+        site("self.callHackage \"warp\""),
     ];
     for (r, want) in rs.iter().zip(&expected) {
         assert!(r["seconds"].as_f64().expect("seconds") >= DELAY, "{r:#}");

@@ -177,6 +177,29 @@ fn rewrite_package_source_overrides_in_a_nixpkgs_overlay() {
     assert_eq!(after.len(), 2, "barriers after: {after:#?}");
 }
 
+/// How real repositories write their overlays (wrapped local sources, flake
+/// `self`, a sources set, helpers returning paths, `inherit (final)
+/// callHackage`, a nixpkgs overlay with its own source helper): every site
+/// batched, every drvPath unchanged. Sources that are not path literals come
+/// from each file's binding, so each file's batch builds its own generators:
+/// one barrier per file instead of one per site.
+#[test]
+fn rewrite_real_world_shapes_every_site_batched_same_drv_paths() {
+    if Nix::get().is_none() {
+        return;
+    }
+    let (before, after, out) = rewrite_and_count(
+        "fixtures/rewrite-shapes",
+        "{ inherit (r) sites; }",
+        "default.nix:sites",
+    );
+    assert!(out.contains("11 of 11 derivations identical"), "{out}");
+    assert!(out.contains("11 sites edited in 3 files"), "{out}");
+    assert!(out.contains("0 left alone"), "{out}");
+    assert_eq!(before.len(), 11, "barriers before: {before:#?}");
+    assert_eq!(after.len(), 4, "barriers after: {after:#?}");
+}
+
 /// Evaluate `(import FILE { }).ATTR`'s drvPaths (a set of packages) in
 /// `dir`, with extra Nix options.
 fn drv_paths(dir: &Path, attr: &str, extra: &[&str]) -> (bool, String) {

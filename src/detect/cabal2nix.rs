@@ -79,9 +79,14 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
         _ if call.args.len() < arity - 1 => {
             f.not_batchable("partial application: source not given here")
         }
-        _ => match src_kind {
-            Some("path" | "fetched") => f,
-            _ => f.not_batchable("source is neither a path literal nor a fetcher call"),
+        _ => match (&src, src_kind) {
+            (Some(_), Some("path")) => f,
+            // Any other source is copied into the overlay's batch binding.
+            (Some(src), _) => match super::overlay::enclosing_overlay(&call.node) {
+                Some(o) => f.batchable_if(super::overlay::movable(src, &o)),
+                None => f,
+            },
+            (None, _) => f.not_batchable("source not given here"),
         },
     })
 }

@@ -12,7 +12,7 @@
 //! derivation of its group in one go, and returns its argument unchanged.
 
 use super::multiplicity::{collection_after, per_element};
-use super::scope::{Binding, resolve};
+use super::scope::{Binding, binder, resolve};
 use super::syntax::{Call, Callee, ident_text, leading_interpolation, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
 
@@ -182,46 +182,6 @@ fn name_of(member: &SyntaxNode) -> Option<SyntaxNode> {
             (base.kind() == NODE_IDENT).then_some(base)
         }
         _ => None,
-    }
-}
-
-/// The node (let, rec set, lambda) that binds `name` as seen from `at`.
-fn binder(at: &SyntaxNode, name: &str) -> Option<SyntaxNode> {
-    let mut child = at.clone();
-    while let Some(parent) = child.parent() {
-        let binds = match parent.kind() {
-            NODE_LET_IN | NODE_LEGACY_LET => super::scope::binding_in(&parent, name).is_some(),
-            NODE_ATTR_SET => {
-                parent.children_with_tokens().any(|c| c.kind() == TOKEN_REC)
-                    && super::scope::binding_in(&parent, name).is_some()
-            }
-            NODE_LAMBDA => {
-                parent.first_child().is_some_and(|p| param_binds(&p, name))
-                    && parent.first_child().as_ref() != Some(&child)
-            }
-            _ => false,
-        };
-        if binds {
-            return Some(parent);
-        }
-        child = parent;
-    }
-    None
-}
-
-fn param_binds(param: &SyntaxNode, name: &str) -> bool {
-    match param.kind() {
-        NODE_IDENT_PARAM => param
-            .first_child()
-            .and_then(|i| ident_text(&i))
-            .is_some_and(|n| n == name),
-        NODE_PATTERN => param.children().any(|c| {
-            matches!(c.kind(), NODE_PAT_ENTRY | NODE_PAT_BIND)
-                && c.first_child()
-                    .and_then(|i| ident_text(&i))
-                    .is_some_and(|n| n == name)
-        }),
-        _ => false,
     }
 }
 

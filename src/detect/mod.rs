@@ -14,6 +14,7 @@ pub mod hackage;
 pub mod hackage_direct;
 pub mod import_drv;
 pub mod multiplicity;
+pub mod overlay;
 pub mod read_drv;
 pub mod scope;
 pub mod source_overrides;
@@ -49,6 +50,14 @@ impl Kind {
         Kind::ReadDrv,
         Kind::BuiltinFetch,
     ];
+
+    /// A Haskell kind: batched by nixlib's `batch`, bound in an overlay.
+    pub fn is_haskell(self) -> bool {
+        matches!(
+            self,
+            Kind::Hackage | Kind::HackageDirect | Kind::Cabal2nix | Kind::SourceOverrides
+        )
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -272,9 +281,13 @@ pub fn detect(root: &SyntaxNode, text: &str, file: &str) -> FileSites {
         let Some(callee) = Callee::of(&call.head) else {
             continue;
         };
-        let Some(finding) = DETECTORS.iter().find_map(|d| d(&call, &callee)) else {
+        let Some(mut finding) = DETECTORS.iter().find_map(|d| d(&call, &callee)) else {
             continue;
         };
+        // Haskell sites are batched in the overlay whose set they call into.
+        if finding.kind.is_haskell() && finding.batchable.is_ok() {
+            finding.batchable = overlay::batchable(&call, &callee).map(|_| ());
+        }
         let start = usize::from(call.head.text_range().start());
         let last = call
             .args

@@ -257,3 +257,43 @@ fn under_with_builtins(node: &SyntaxNode) -> bool {
                 .is_some_and(|ns| ns.text_range().contains_range(node.text_range()))
     })
 }
+
+/// The node (let, rec set, lambda) that binds `name` as seen from `at`.
+pub fn binder(at: &SyntaxNode, name: &str) -> Option<SyntaxNode> {
+    let mut child = at.clone();
+    while let Some(parent) = child.parent() {
+        let binds = match parent.kind() {
+            NODE_LET_IN | NODE_LEGACY_LET => binding_in(&parent, name).is_some(),
+            NODE_ATTR_SET => {
+                parent.children_with_tokens().any(|c| c.kind() == TOKEN_REC)
+                    && binding_in(&parent, name).is_some()
+            }
+            NODE_LAMBDA => {
+                parent.first_child().is_some_and(|p| param_binds(&p, name))
+                    && parent.first_child().as_ref() != Some(&child)
+            }
+            _ => false,
+        };
+        if binds {
+            return Some(parent);
+        }
+        child = parent;
+    }
+    None
+}
+
+fn param_binds(param: &SyntaxNode, name: &str) -> bool {
+    match param.kind() {
+        NODE_IDENT_PARAM => param
+            .first_child()
+            .and_then(|i| ident_text(&i))
+            .is_some_and(|n| n == name),
+        NODE_PATTERN => param.children().any(|c| {
+            matches!(c.kind(), NODE_PAT_ENTRY | NODE_PAT_BIND)
+                && c.first_child()
+                    .and_then(|i| ident_text(&i))
+                    .is_some_and(|n| n == name)
+        }),
+        _ => false,
+    }
+}

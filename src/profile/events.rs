@@ -111,7 +111,11 @@ pub fn ifd_disabled(msg: &str) -> Option<String> {
     let end = rest.find('\'')?;
     // Nix >= 2.19 names the output too: '/nix/store/…-a.drv^out'.
     let path = &rest[..end];
-    Some(path.split_once('^').map_or(path, |(drv, _)| drv).to_string())
+    Some(
+        path.split_once('^')
+            .map_or(path, |(drv, _)| drv)
+            .to_string(),
+    )
 }
 
 /// `text` without ANSI escape sequences (Nix colours its messages).

@@ -4,7 +4,7 @@ self: super: {
   dyn = self.callHackage "dyn" versions.dyn { };
   # another package set than the overlay's
   other = pkgs.haskellPackages.callHackage "other" "1.0" { };
-  # fetched source: left alone for now
-  up = self.callCabal2nix "up" (pkgs.fetchFromGitHub { owner = "o"; repo = "r"; rev = "v1"; sha256 = "x"; }) { };
+  # source bound between the overlay and the site: the batch cannot see it
+  up = let src = ./up; in self.callCabal2nix "up" src { };
   gen = import "${pkgs.runCommand "g" { } "echo {} > $out"}";
 }

@@ -1,0 +1,238 @@
+//! Where a Haskell site's batch is bound: the overlay (`self: super: …`)
+//! whose package set the site calls into. The one definition `scan`
+//! (batchable or not, and why) and `rewrite` (where `ifdBatch` goes, which
+//! sources move into it) both use.
+//!
+//! The rewrite binds `ifdBatch = import …/ifd-batch.nix "FILE" self;` once
+//! per overlay, at its *anchor*: as the first binding of the overlay body's
+//! `let … in`, or in a new `let … in` around the body. A `callCabal2nix`
+//! source that is not a path literal (`lib.cleanSource ./x`, `"${self}/sub"`,
+//! `gitignoreSource ./.`, a fetcher call) is copied into that binding, so the
+//! batch knows every source before the first site is evaluated: every name
+//! it uses must mean the same at the anchor as at the site.
+
+use super::multiplicity::per_element;
+use super::scope::{Binding, binder, resolve, resolve_name};
+use super::syntax::{Call, Callee, ident_text, unparen};
+use rnix::{SyntaxKind::*, SyntaxNode};
+
+/// The name bound to the batch in rewritten overlays.
+pub const BATCH_NAME: &str = "ifdBatch";
+
+/// An overlay `outer: inner: body` whose package set (`outer`) sites call into.
+pub struct Overlay {
+    pub outer_param: String,
+    pub inner_param: String,
+    pub body: SyntaxNode,
+}
+
+impl Overlay {
+    /// Where `ifdBatch` is bound: the body's own `let … in` when it has one
+    /// (its names are then visible to moved sources), else the body.
+    pub fn anchor(&self) -> SyntaxNode {
+        let body = unparen(&self.body);
+        if body.kind() == NODE_LET_IN {
+            body
+        } else {
+            self.body.clone()
+        }
+    }
+}
+
+/// A site already routed through the batch (`ifdBatch.callHackage …`).
+pub fn is_routed(callee: &Callee) -> bool {
+    callee.base.as_deref() == Some(BATCH_NAME) && callee.path.len() == 1
+}
+
+/// Can the rewrite route this Haskell call through a batch? The overlay it
+/// is in, or why not. Routed sites need no overlay check.
+pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Overlay>, String> {
+    if is_routed(callee) {
+        return Ok(None);
+    }
+    let overlay = enclosing_overlay(&call.node)
+        .ok_or("not inside an overlay (`self: super: …`) whose package set it calls")?;
+    check_callee_set(callee, call, &overlay)?;
+    Ok(Some(overlay))
+}
+
+/// The innermost `a: b: body` around `node` that is not a per-element
+/// function (`mapAttrs (name: value: …)`).
+pub fn enclosing_overlay(node: &SyntaxNode) -> Option<Overlay> {
+    let per = per_element(node).map(|p| p.lambda);
+    node.ancestors()
+        .filter(|n| n.kind() == NODE_LAMBDA)
+        .filter(|l| Some(l) != per.as_ref())
+        .find_map(|outer| {
+            let outer_param = ident_param(&outer)?;
+            let inner = unparen(&outer.children().nth(1)?);
+            if inner.kind() != NODE_LAMBDA {
+                return None;
+            }
+            let inner_param = ident_param(&inner)?;
+            let body = inner.children().nth(1)?;
+            // The site must be inside the inner body.
+            body.text_range()
+                .contains_range(node.text_range())
+                .then_some(Overlay {
+                    outer_param,
+                    inner_param,
+                    body,
+                })
+        })
+}
+
+fn ident_param(lambda: &SyntaxNode) -> Option<String> {
+    let p = lambda
+        .first_child()
+        .filter(|p| p.kind() == NODE_IDENT_PARAM)?;
+    ident_text(&p.first_child()?)
+}
+
+/// The callee must call into the overlay's own package set: `self.f`,
+/// `super.f`, bare `f` under `with self;`, a name bound with
+/// `inherit (self) f;` or `f = self.f;`, or a set-independent helper
+/// (`haskell.lib.packageSourceOverrides`).
+fn check_callee_set(callee: &Callee, call: &Call, overlay: &Overlay) -> Result<(), String> {
+    if callee.name() == "packageSourceOverrides" {
+        return Ok(());
+    }
+    let params = [overlay.outer_param.as_str(), overlay.inner_param.as_str()];
+    let is_overlay_param = |name: &str, at: &SyntaxNode| {
+        params.contains(&name) && matches!(resolve_name(at, name), Binding::Param)
+    };
+    let is_param_node = |n: &SyntaxNode| {
+        let n = unparen(n);
+        ident_text(&n).is_some_and(|name| is_overlay_param(&name, &n))
+    };
+    let not_the_set = |set: &str| {
+        format!(
+            "`{set}.…{}` is not the package set of the enclosing overlay (`{}: {}: …`)",
+            callee.name(),
+            overlay.outer_param,
+            overlay.inner_param
+        )
+    };
+    match (&callee.base, callee.path.len()) {
+        (Some(base), 1) if is_overlay_param(base, &call.head) => Ok(()),
+        (Some(base), _) => Err(not_the_set(base)),
+        (None, _) => {
+            let ident = callee.ident.as_ref().ok_or("callee is not a name")?;
+            match resolve(ident) {
+                // `inherit (self) callHackage;`
+                Binding::Inherit(Some(from)) if is_param_node(&from) => return Ok(()),
+                Binding::Inherit(Some(from)) => return Err(not_the_set(&from.text().to_string())),
+                // `callHackage = self.callHackage;`
+                Binding::Value(v) => {
+                    let v = unparen(&v);
+                    return match v.kind() {
+                        NODE_SELECT if v.first_child().is_some_and(|b| is_param_node(&b)) => Ok(()),
+                        _ => Err(format!(
+                            "`{}` is bound to `{}`, not to the enclosing overlay's package set",
+                            callee.name(),
+                            v.text()
+                        )),
+                    };
+                }
+                Binding::With => {}
+                _ => {
+                    return Err(
+                        "bare name not provided by `with self;` of the enclosing overlay".into(),
+                    );
+                }
+            }
+            // Bare name: provided by the INNERMOST `with`, which must be
+            // `with <param>;`. An inner `with haskellPackages;` (say, under
+            // an outer `with self;` of a nixpkgs overlay) may supply the name
+            // from a set we cannot name statically: binding the batch to the
+            // outer set would be wrong, so the site is left alone.
+            let innermost = call
+                .node
+                .ancestors()
+                .filter(|a| a.kind() == NODE_WITH)
+                .find_map(|w| w.first_child().map(|ns| unparen(&ns)));
+            match innermost {
+                Some(ns) if is_param_node(&ns) => Ok(()),
+                Some(ns) => Err(format!(
+                    "bare `{}` may come from the innermost `with {};`, whose package set is not \
+                     the enclosing overlay's (`{}: {}: …`)",
+                    callee.name(),
+                    ns.text(),
+                    overlay.outer_param,
+                    overlay.inner_param
+                )),
+                None => {
+                    Err("bare name not provided by `with self;` of the enclosing overlay".into())
+                }
+            }
+        }
+    }
+}
+
+/// Can `expr` (at a site inside `overlay`) be copied to the overlay's
+/// anchor and mean the same there? Every name it uses from outside itself
+/// must be bound at or above the anchor — not by a `let`, lambda or `with`
+/// between the anchor and the site.
+pub fn movable(expr: &SyntaxNode, overlay: &Overlay) -> Result<(), String> {
+    let anchor = overlay.anchor();
+    // Where the binding is seen from: just inside the anchor when it is a
+    // `let … in` (its names are visible), else the anchor itself (the
+    // binding goes in a new `let … in` around it).
+    let (at, stop) = if anchor.kind() == NODE_LET_IN {
+        (anchor.first_child(), Some(anchor.clone()))
+    } else {
+        (Some(anchor.clone()), anchor.parent())
+    };
+    let at = at.unwrap_or_else(|| anchor.clone());
+    let range = expr.text_range();
+    for ident in expr.descendants().filter(|n| n.kind() == NODE_IDENT) {
+        // Attribute names (`a.b`'s `b`, `{ b = …; }`, `inherit (s) b;`) and
+        // parameters are not references.
+        let not_a_reference = ident.parent().is_some_and(|p| match p.kind() {
+            NODE_ATTRPATH | NODE_IDENT_PARAM | NODE_PAT_ENTRY | NODE_PAT_BIND => true,
+            NODE_INHERIT => p.children().any(|c| c.kind() == NODE_INHERIT_FROM),
+            _ => false,
+        });
+        if not_a_reference {
+            continue;
+        }
+        let Some(name) = ident_text(&ident) else {
+            continue;
+        };
+        if matches!(name.as_str(), "true" | "false" | "null") {
+            continue;
+        }
+        match binder(&ident, &name) {
+            Some(b) if range.contains_range(b.text_range()) => {}
+            Some(b) => {
+                if binder(&at, &name).as_ref() != Some(&b) {
+                    return Err(format!(
+                        "the source uses `{name}`, bound between the overlay and the site: \
+                         the batch (bound at the top of the overlay) cannot see it"
+                    ));
+                }
+            }
+            None => {
+                // A global or a `with` name: no `with` may stand between the
+                // anchor and the site.
+                let between = ident
+                    .ancestors()
+                    .take_while(|a| Some(a) != stop.as_ref())
+                    .any(|a| {
+                        a.kind() == NODE_WITH
+                            && !range.contains_range(a.text_range())
+                            && a.first_child().is_some_and(|ns| {
+                                !ns.text_range().contains_range(ident.text_range())
+                            })
+                    });
+                if between {
+                    return Err(format!(
+                        "the source uses `{name}`, which may come from a `with` between the \
+                         overlay and the site: the batch cannot see it"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}

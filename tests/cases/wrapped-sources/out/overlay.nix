@@ -1,0 +1,21 @@
+# Real overlays wrap their sources; the batch gets them from the binding.
+{ lib, self, gitignoreSource }:
+final: prev:
+let
+  ifdBatch = import ./nix/ifd-batch.nix "overlay.nix" final {
+    app = lib.cleanSource ./app;
+    dep = dep + "/dep";
+    lib2 = gitignoreSource ./lib2;
+    sub = "${self}/sub";
+  };
+  inherit (final) callHackage;
+  dep = final.sources.dep;
+in
+{
+  app = ifdBatch.callCabal2nix "app" (lib.cleanSource ./app) { };
+  lib2 = ifdBatch.callCabal2nixWithOptions "lib2" (gitignoreSource ./lib2) "--no-check" { };
+  sub = ifdBatch.callCabal2nix "sub" "${self}/sub" { };
+  dep = ifdBatch.callCabal2nix "dep" (dep + "/dep") { };
+  plain = ifdBatch.callCabal2nix "plain" ./app { };
+  aeson = ifdBatch.callHackage "aeson" "2.1.2.1" { };
+}
