@@ -710,3 +710,11 @@ fn callee_bound_from_the_overlays_set_is_batchable() {
     );
     assert!(!s.batchable);
 }
+
+#[test]
+fn nix_globals_in_a_source_are_not_shadowed_by_with() {
+    let s = one(
+        "{ pkgs }: self: super: with pkgs; { a = self.callCabal2nix \"a\" (toString ./a) { }; }",
+    );
+    assert!(s.batchable, "{s:#?}");
+}

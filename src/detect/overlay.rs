@@ -199,7 +199,8 @@ pub fn movable(expr: &SyntaxNode, overlay: &Overlay) -> Result<(), String> {
         let Some(name) = ident_text(&ident) else {
             continue;
         };
-        if matches!(name.as_str(), "true" | "false" | "null") {
+        // Nix's global names are lexical: no `with` can shadow them.
+        if NIX_GLOBALS.contains(&name.as_str()) || name.starts_with("__") {
             continue;
         }
         match binder(&ident, &name) {
@@ -236,3 +237,28 @@ pub fn movable(expr: &SyntaxNode, overlay: &Overlay) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The names Nix binds in its base environment (besides the `__` aliases).
+const NIX_GLOBALS: &[&str] = &[
+    "abort",
+    "baseNameOf",
+    "builtins",
+    "derivation",
+    "dirOf",
+    "false",
+    "fetchGit",
+    "fetchMercurial",
+    "fetchTarball",
+    "fetchTree",
+    "fromTOML",
+    "import",
+    "isNull",
+    "map",
+    "null",
+    "placeholder",
+    "removeAttrs",
+    "scopedImport",
+    "throw",
+    "toString",
+    "true",
+];
