@@ -629,12 +629,26 @@ fn add_entries(
                 }
             }
         },
-        Kind::HackageDirect => {
-            let (Some(n), Some(v), Some(h)) = (s("name"), s("version"), s("sha256")) else {
-                return Err("pkg, ver and sha256 unknown".into());
-            };
-            entries.add_hackage_direct(&n, &v, &h, origin)?;
-        }
+        Kind::HackageDirect => match (s("name"), s("version"), s("sha256")) {
+            (Some(n), Some(v), Some(h)) => entries.add_hackage_direct(&n, &v, &h, origin)?,
+            _ => {
+                let elements = site
+                    .args
+                    .get("elements")
+                    .and_then(|e| e.as_array())
+                    .ok_or("pkg, ver and sha256 unknown")?;
+                for e in elements {
+                    let (Some(n), Some(v), Some(h)) = (
+                        e["name"].as_str(),
+                        e["version"].as_str(),
+                        e["sha256"].as_str(),
+                    ) else {
+                        return Err("pkg, ver and sha256 unknown".into());
+                    };
+                    entries.add_hackage_direct(n, v, h, origin.clone())?;
+                }
+            }
+        },
         Kind::Cabal2nix => {
             let name = s("name").ok_or("name unknown")?;
             // A path goes into the manifest; any other source is given by the

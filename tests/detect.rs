@@ -154,6 +154,44 @@ fn let_bound_literals_resolve_and_unknowns_are_not_batchable() {
 }
 
 #[test]
+fn a_helper_called_with_literals_is_one_site_with_an_entry_per_call() {
+    let s = one(
+        "self: super: let hackage = pkg: ver: self.callHackage pkg ver { }; in { a = hackage \"a\" \"1\"; b = (hackage \"b\") \"2\"; }",
+    );
+    assert!(s.batchable, "{s:#?}");
+    // One round per call of the helper.
+    assert_eq!(s.rounds, 2);
+    assert_eq!(
+        s.args
+            .get("elements")
+            .map(|e| e.to_string())
+            .unwrap_or_default(),
+        r#"[{"name":"a","version":"1"},{"name":"b","version":"2"}]"#
+    );
+    // callHackageDirect through a helper: `inherit pkg ver;`, a literal hash.
+    let s = one(
+        "self: super: let d = pkg: ver: self.callHackageDirect { inherit pkg ver; sha256 = \"h\"; } { }; in { a = d \"a\" \"1\"; }",
+    );
+    assert!(s.batchable, "{s:#?}");
+    assert_eq!(
+        s.args
+            .get("elements")
+            .map(|e| e.to_string())
+            .unwrap_or_default(),
+        r#"[{"name":"a","version":"1","sha256":"h"}]"#
+    );
+    // One call with a non-literal argument, or the helper passed on
+    // uncalled: the calls cannot be listed.
+    for src in [
+        "{ v }: self: super: let hackage = pkg: ver: self.callHackage pkg ver { }; in { a = hackage \"a\" v; }",
+        "{ f }: self: super: let hackage = pkg: ver: self.callHackage pkg ver { }; in { a = f hackage; }",
+    ] {
+        let s = one(src);
+        assert!(!s.batchable, "{src}: {s:#?}");
+    }
+}
+
+#[test]
 fn hotspots_inside_map_like_functions() {
     let s = one(
         "{ lib }: self: super: lib.mapAttrs (name: version: self.callHackage name version { }) { a = \"1\"; b = \"2\"; }",

@@ -82,9 +82,9 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
         _ => match (&src, src_kind) {
             (Some(_), Some("path")) => f,
             // Any other source is copied into the overlay's batch binding.
-            (Some(src), _) => match super::overlay::enclosing_overlay(&call.node) {
-                Some(o) => f.batchable_if(super::overlay::movable(src, &o)),
-                None => f,
+            (Some(src), _) => match super::overlay::batchable(call, callee) {
+                Ok(Some(o)) => f.batchable_if(super::overlay::movable(src, &o)),
+                _ => f,
             },
             (None, _) => f.not_batchable("source not given here"),
         },

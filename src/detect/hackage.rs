@@ -26,9 +26,15 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     }
     Some(match (name, version) {
         (Some(n), Some(v)) => f.arg("name", n).arg("version", v),
-        _ => match pins(call) {
-            Some(elements) => f.arg("elements", elements),
-            None => f.not_batchable(
+        _ => match (pins(call), helper_calls(call)) {
+            (Some(elements), _) => f.arg("elements", elements),
+            (None, Some(elements)) => {
+                let calls = elements.as_array().map_or(1, Vec::len);
+                let mut f = f.arg("elements", elements);
+                f.rounds = calls;
+                f
+            }
+            (None, None) => f.not_batchable(
                 "package name or version is not a literal string (nor a name bound to one, nor a literal set mapped over)",
             ),
         },
@@ -68,4 +74,20 @@ fn pins(call: &Call) -> Option<Value> {
         out.push(json!({ "name": name, "version": version }));
     }
     Some(Value::Array(out))
+}
+
+/// `hackage = name: version: self.callHackage name version { };` called
+/// with literals (`hackage "a" "1.0"`): one element per call.
+fn helper_calls(call: &Call) -> Option<Value> {
+    let param = |node: &SyntaxNode| {
+        let n = unparen(node);
+        (n.kind() == NODE_IDENT && matches!(resolve(&n), Binding::Param)).then_some(n)
+    };
+    let (n, v) = (param(call.arg(0)?)?, param(call.arg(1)?)?);
+    let rows = super::helper::literal_args(&[n, v])?;
+    Some(Value::Array(
+        rows.into_iter()
+            .map(|r| json!({ "name": r[0], "version": r[1] }))
+            .collect(),
+    ))
 }

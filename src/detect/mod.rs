@@ -12,6 +12,7 @@ pub mod drv;
 pub mod generic;
 pub mod hackage;
 pub mod hackage_direct;
+pub mod helper;
 pub mod import_drv;
 pub mod multiplicity;
 pub mod overlay;

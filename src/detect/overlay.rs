@@ -50,20 +50,32 @@ pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Overlay>, String
     if is_routed(callee) {
         return Ok(None);
     }
-    let overlay = enclosing_overlay(&call.node)
-        .ok_or("not inside an overlay (`self: super: …`) whose package set it calls")?;
-    check_callee_set(callee, call, &overlay)?;
-    Ok(Some(overlay))
+    // The innermost enclosing overlay whose set the callee calls into: a
+    // helper `pkg: ver: self.callHackage pkg ver { }` has the shape of an
+    // overlay but not its set.
+    let mut first = None;
+    for overlay in enclosing_overlays(&call.node) {
+        match check_callee_set(callee, call, &overlay) {
+            Ok(()) => return Ok(Some(overlay)),
+            Err(e) => {
+                first.get_or_insert(e);
+            }
+        }
+    }
+    Err(first.unwrap_or_else(|| {
+        "not inside an overlay (`self: super: …`) whose package set it calls".into()
+    }))
 }
 
-/// The innermost `a: b: body` around `node` that is not a per-element
-/// function (`mapAttrs (name: value: …)`).
-pub fn enclosing_overlay(node: &SyntaxNode) -> Option<Overlay> {
+/// Every `a: b: body` around `node`, innermost first, that is not a
+/// per-element function (`mapAttrs (name: value: …)`).
+pub fn enclosing_overlays(node: &SyntaxNode) -> impl Iterator<Item = Overlay> {
     let per = per_element(node).map(|p| p.lambda);
+    let range = node.text_range();
     node.ancestors()
         .filter(|n| n.kind() == NODE_LAMBDA)
-        .filter(|l| Some(l) != per.as_ref())
-        .find_map(|outer| {
+        .filter(move |l| Some(l) != per.as_ref())
+        .filter_map(move |outer| {
             let outer_param = ident_param(&outer)?;
             let inner = unparen(&outer.children().nth(1)?);
             if inner.kind() != NODE_LAMBDA {
@@ -72,13 +84,11 @@ pub fn enclosing_overlay(node: &SyntaxNode) -> Option<Overlay> {
             let inner_param = ident_param(&inner)?;
             let body = inner.children().nth(1)?;
             // The site must be inside the inner body.
-            body.text_range()
-                .contains_range(node.text_range())
-                .then_some(Overlay {
-                    outer_param,
-                    inner_param,
-                    body,
-                })
+            body.text_range().contains_range(range).then_some(Overlay {
+                outer_param,
+                inner_param,
+                body,
+            })
         })
 }
 
