@@ -16,6 +16,9 @@ rustPlatform.buildRustPackage {
       ../src
       ../nixlib
       ../examples
+      # A workspace member (cargo reads its manifest), and the test world
+      # includes its index generator; only ifd-batch is built and installed.
+      ../xtask
       ../tests
       ../fixtures
       ../.pre-commit-hooks.yaml

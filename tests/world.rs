@@ -1,5 +1,5 @@
 //! The test world (`fixtures/mini-nixpkgs`), the synthetic index generator
-//! (`examples/synth-index.rs`) and nixlib, with real Nix:
+//! (`xtask/src/synth_index.rs`) and nixlib, with real Nix:
 //!
 //! - every equivalence case evaluates to the same `drvPath`s nixpkgs-style
 //!   and through the batch;
@@ -11,7 +11,7 @@
 mod support {
     pub mod nix;
 }
-#[path = "../examples/synth-index.rs"]
+#[path = "../xtask/src/synth_index.rs"]
 #[allow(dead_code)]
 mod synth;
 
