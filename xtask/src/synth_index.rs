@@ -29,7 +29,7 @@
 //! flate2 read). The tar stream is byte-for-byte reproducible; the gzip bytes
 //! also depend on flate2's deflate backend (miniz_oxide or zlib-rs).
 //!
-//! The test world (`tests/world.rs`) includes this file as a module, so it
+//! The test world (`tests/it/world.rs`) includes this file as a module, so it
 //! depends on nothing of the rest of `xtask`.
 
 use std::collections::BTreeMap;

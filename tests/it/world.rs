@@ -8,17 +8,14 @@
 //!   with a message naming package, version and index;
 //! - the generator is deterministic and writes the real layout.
 
-mod support {
-    pub mod nix;
-}
-#[path = "../xtask/src/synth_index.rs"]
+#[path = "../../xtask/src/synth_index.rs"]
 #[allow(dead_code)]
 mod synth;
 
+use crate::support::nix::{Nix, fresh_salt};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
-use support::nix::{Nix, fresh_salt};
 
 const WORLD: &str = "./fixtures/mini-nixpkgs";
 

@@ -1,0 +1,24 @@
+//! The integration tests: one binary, one module per area, shared helpers in
+//! `support/` (running Nix, the SARIF schema).
+//!
+//! ```text
+//! cargo test --test it                      all of them
+//! cargo test --test it -- world:: profile:: the modules named (filters match
+//!                                           test paths, `module::test_name`)
+//! ```
+
+mod support;
+
+mod cli_scan;
+mod detect;
+mod dynamic;
+mod extract;
+mod extract_nixlib;
+mod flake;
+mod fuzz;
+mod precommit;
+mod profile;
+mod rewrite_cases;
+mod rewrite_nix;
+mod sarif;
+mod world;
