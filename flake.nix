@@ -35,7 +35,7 @@
           clippy = pkg.overrideAttrs (old: {
             pname = "ifd-batch-clippy";
             nativeBuildInputs = (old.nativeBuildInputs or [ ]) ++ [ pkgs.clippy ];
-            buildPhase = "cargo clippy --all-targets --offline -- -D warnings";
+            buildPhase = "cargo clippy --workspace --all-targets --offline -- -D warnings";
             installPhase = "touch $out";
             doCheck = false;
           });

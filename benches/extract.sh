@@ -6,7 +6,7 @@
 #   benches/extract.sh [--runs N]
 #
 # Work files go to bench-work/extract/ (gitignored); the index is generated
-# once with examples/synth-index.rs (deterministic), plus a half-size index
+# once with `cargo xtask synth-index` (deterministic), plus a half-size index
 # for the memory check. Member lists are deterministic:
 #   spread50 / spread500 — evenly spaced through the archive, the last file
 #                          of the archive included (nothing to stop early on);
@@ -37,12 +37,12 @@ command -v hyperfine >/dev/null || { echo "hyperfine is required" >&2; exit 1; }
 
 W=bench-work/extract
 mkdir -p "$W"
-cargo build -q --release --bin ifd-batch --example synth-index
+cargo build -q --release -p ifd-batch -p xtask
 B=$PWD/target/release/ifd-batch
-GEN=target/release/examples/synth-index
+GEN=(target/release/xtask synth-index)
 
-[ -f "$W/index.tar.gz" ] || "$GEN" --out "$W/index.tar.gz" --packages 17500 --versions 10 >&2
-[ -f "$W/half.tar.gz" ] || "$GEN" --out "$W/half.tar.gz" --packages 8750 --versions 10 >&2
+[ -f "$W/index.tar.gz" ] || "${GEN[@]}" --out "$W/index.tar.gz" --packages 17500 --versions 10 >&2
+[ -f "$W/half.tar.gz" ] || "${GEN[@]}" --out "$W/half.tar.gz" --packages 8750 --versions 10 >&2
 
 top=$(tar -tzf "$W/index.tar.gz" 2>/dev/null | head -n 1) || true  # tar dies of SIGPIPE
 top=${top%%/*}

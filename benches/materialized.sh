@@ -20,7 +20,7 @@ export NIX_CONFIG=${NIX_CONFIG:-$'substituters =\nsandbox = false\nbuild-users-g
 root=$PWD
 index=$root/bench-work/index/all-cabal-hashes.tar.gz
 work=$root/bench-work/materialized
-[ -f "$index" ] || cargo run --quiet --release --example synth-index -- --out "$index" --realistic
+[ -f "$index" ] || cargo xtask synth-index --out "$index" --realistic
 [ -f bench-work/index/cabals.txt ] || tar -tzf "$index" | grep '\.cabal$' > bench-work/index/cabals.txt
 cargo build --quiet --release
 bin=$root/target/release/ifd-batch

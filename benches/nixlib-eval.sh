@@ -5,7 +5,7 @@
 #   benches/nixlib-eval.sh [--sizes "10 50 200"] [--max-old N] [--no-cold]
 #
 # - The index is generated once into bench-work/index/ (gitignored) with
-#   `cargo run --release --example synth-index -- --realistic`.
+#   `cargo xtask synth-index --realistic`.
 # - For each N, an overlay with N `callHackage` sites (N distinct packages
 #   spread over the index) is instantiated with `nix-instantiate -j auto`,
 #   through the batch then nixpkgs-style, side by side. Each N uses a fresh
@@ -46,7 +46,7 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 if [ ! -f "$index" ]; then
   echo "generating the realistic index (once) ..." >&2
-  cargo run --quiet --release --example synth-index -- --out "$index" --realistic
+  cargo xtask synth-index --out "$index" --realistic
 fi
 if [ ! -f bench-work/index/cabals.txt ] || [ bench-work/index/cabals.txt -ot "$index" ]; then
   tar -tzf "$index" | grep '\.cabal$' > bench-work/index/cabals.txt

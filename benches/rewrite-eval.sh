@@ -30,7 +30,7 @@ cargo build --release -q
 bin=$root/target/release/ifd-batch
 if [ ! -f "$index" ]; then
   echo "generating the realistic index (once) ..." >&2
-  cargo run --quiet --release --example synth-index -- --out "$index" --realistic
+  cargo xtask synth-index --out "$index" --realistic
 fi
 cabals=$root/bench-work/index/cabals.txt
 [ -f "$cabals" ] && [ "$cabals" -nt "$index" ] || tar -tzf "$index" | grep '\.cabal$' > "$cabals"

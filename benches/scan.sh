@@ -4,9 +4,9 @@
 # scan at two corpus sizes.
 #
 # What it measures, over the same deterministic corpus (default 25,000 `.nix`
-# files, ~120 MB of nixpkgs-like Nix, made by examples/gen-corpus.rs):
+# files, ~120 MB of nixpkgs-like Nix, made by `cargo xtask gen-corpus`):
 #   scan        target/release/ifd-batch scan --format json CORPUS  (> /dev/null)
-#   parse-only  target/release/examples/parse-only CORPUS
+#   parse-only  target/release/xtask parse-only CORPUS
 #               walk + read + rnix::Root::parse with the scanner's own walk and
 #               rayon strategy, nothing else: the limit for any rnix tool
 #   deadnix     deadnix CORPUS (> /dev/null), single-threaded by design
@@ -62,10 +62,9 @@ die() { printf 'scan.sh: %s\n' "$*" >&2; exit 2; }
 
 # ---------------------------------------------------------------- tools
 say "building release binaries"
-cargo build --release --quiet --bin ifd-batch --example gen-corpus --example parse-only
+cargo build --release --quiet -p ifd-batch -p xtask
 SCAN=$ROOT/target/release/ifd-batch
-PARSE=$ROOT/target/release/examples/parse-only
-GEN=$ROOT/target/release/examples/gen-corpus
+XTASK=$ROOT/target/release/xtask
 
 if ! command -v deadnix >/dev/null 2>&1; then
   say "installing deadnix into $TOOLS (cargo install --locked)"
@@ -95,14 +94,14 @@ command -v python3 >/dev/null 2>&1 || die "python3 is needed for the summary"
 corpus() {
   local n=$1 dir=$WORK/corpus-$1-$SEED
   local stamp
-  stamp="gen-corpus files=$n seed=$SEED src=$(sha256sum examples/gen-corpus.rs | cut -c1-16)"
+  stamp="gen-corpus files=$n seed=$SEED src=$(sha256sum xtask/src/gen_corpus.rs | cut -c1-16)"
   if [ -d "$dir" ] && [ "$(cat "$dir.stamp" 2>/dev/null)" = "$stamp" ]; then
     echo "$dir"
     return
   fi
   say "generating corpus: $n files into $dir"
   rm -rf "$dir" "$dir.stamp"
-  "$GEN" --out "$dir" --files "$n" --seed "$SEED" >&2
+  "$XTASK" gen-corpus --out "$dir" --files "$n" --seed "$SEED" >&2
   echo "$stamp" >"$dir.stamp"
   echo "$dir"
 }
@@ -130,7 +129,7 @@ EOF
 )
 read -r SCANNED SITES SCAN_ERRORS <<<"$SCAN_STATS"
 [ "$SCANNED" = "$NIX_FILES" ] || die "scan saw $SCANNED files, the corpus has $NIX_FILES"
-PARSE_LINE=$("$PARSE" "$CORPUS") || die "parse-only failed: $PARSE_LINE"
+PARSE_LINE=$("$XTASK" parse-only "$CORPUS") || die "parse-only failed: $PARSE_LINE"
 PARSED=$(awk '{print $2}' <<<"$PARSE_LINE")
 [ "$PARSED" = "$NIX_FILES" ] || die "parse-only saw $PARSED files, the corpus has $NIX_FILES"
 # deadnix walks with walkdir: every *.nix below the root, hidden ones skipped
@@ -141,7 +140,7 @@ PARSED=$(awk '{print $2}' <<<"$PARSE_LINE")
 say "hyperfine: warmup $WARMUP, $RUNS runs each"
 cmds=(
   -n scan "$SCAN scan --format json $CORPUS"
-  -n parse-only "$PARSE $CORPUS"
+  -n parse-only "$XTASK parse-only $CORPUS"
   -n deadnix "$DEADNIX $CORPUS"
 )
 if [ "$SINGLE_THREAD" = 1 ]; then
@@ -173,7 +172,7 @@ if [ "$MEMORY" = 1 ]; then
         files=$(basename "$dir" | cut -d- -f2)
         case $tool in
           scan) kb=$(peak_kb "$SCAN" scan --format json "$dir") ;;
-          parse-only) kb=$(peak_kb "$PARSE" "$dir") ;;
+          parse-only) kb=$(peak_kb "$XTASK" parse-only "$dir") ;;
         esac
         echo "$tool $files $bytes $kb"
       done
@@ -194,7 +193,7 @@ if [ "$IR" = 1 ]; then
     }
     IR_LINES=$(
       echo "scan $(ir "$SCAN" scan --format json "$CORPUS_IR")"
-      echo "parse-only $(ir "$PARSE" "$CORPUS_IR")"
+      echo "parse-only $(ir "$XTASK" parse-only "$CORPUS_IR")"
       echo "deadnix $(ir "$DEADNIX" "$CORPUS_IR")"
     )
   else

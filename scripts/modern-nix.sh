@@ -6,8 +6,10 @@
 #   scripts/modern-nix.sh ensure          make the root (once; cached), print its path
 #   scripts/modern-nix.sh path            print the root's path; exit 1 if not made yet
 #   scripts/modern-nix.sh run CMD [ARG…]  run CMD inside the root, in the current directory
-#   scripts/modern-nix.sh test [ARG…]     the version matrix: build the test binaries
-#                                         here, run them inside the root (`cargo test ARG…`)
+#   scripts/modern-nix.sh test [ARG…] [-- FILTER…]
+#                                         the version matrix: build the test binaries
+#                                         here (`cargo test ARG…`), run them inside the
+#                                         root (with FILTER…, e.g. `world:: dynamic::`)
 #
 # `run` bind-mounts /proc, /dev, /dev/pts, /tmp, the project directory and the
 # current directory at the same paths, in a private mount namespace (nothing
@@ -117,17 +119,22 @@ in_root() {
 
 # The version matrix: the test executables, built on the host, run inside the
 # root, so that they, the ifd-batch binary they start and every Nix command
-# use the modern Nix. Arguments as for `cargo test` (e.g. `--test world`).
+# use the modern Nix. Arguments as for `cargo test`: before `--` they choose
+# what to build (e.g. `--test it`), after it they go to every test executable
+# (e.g. `world:: dynamic::`, test paths to run).
 matrix() {
   ensure >/dev/null
+  local cargo_args=() test_args=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do cargo_args+=("$1"); shift; done
+  [ $# -eq 0 ] || { shift; test_args=("$@"); }
   local exes
-  exes=$(cd "$project" && cargo test --no-run --message-format=json "$@" |
+  exes=$(cd "$project" && cargo test --no-run --message-format=json "${cargo_args[@]}" |
     grep -E '"profile":\{[^}]*"test":true' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | sort -u)
-  [ -n "$exes" ] || die "no test executables (cargo test --no-run $*)"
-  echo "modern-nix: $(cat "$stamp") runs: $(echo "$exes" | xargs -n1 basename | tr '\n' ' ')" >&2
+  [ -n "$exes" ] || die "no test executables (cargo test --no-run ${cargo_args[*]})"
+  echo "modern-nix: $(cat "$stamp") runs: $(echo "$exes" | xargs -n1 basename | tr '\n' ' ')${test_args[*]:+-- ${test_args[*]}}" >&2
   local status=0 exe
   for exe in $exes; do
-    (cd "$project" && run env -u NIX_CONFIG CI="${CI:-}" IFD_BATCH_NIX=modern "$exe") || status=1
+    (cd "$project" && run env -u NIX_CONFIG CI="${CI:-}" IFD_BATCH_NIX=modern "$exe" "${test_args[@]}") || status=1
   done
   return $status
 }
@@ -139,5 +146,5 @@ case "$cmd" in
   path) [ -f "$stamp" ] && echo "$root" ;;
   run) run "$@" ;;
   test) matrix "$@" ;;
-  *) echo "usage: $0 ensure | path | run CMD [ARG...] | test [CARGO TEST ARGS...]" >&2; exit 2 ;;
+  *) echo "usage: $0 ensure | path | run CMD [ARG...] | test [CARGO TEST ARGS...] [-- FILTER...]" >&2; exit 2 ;;
 esac

@@ -47,4 +47,4 @@ echo "oracle: nixpkgs from $src ($where), lib $(cat "$tree/lib/.version" 2>/dev/
 
 export IFD_BATCH_NIXPKGS="$PWD/$tree"
 export NIX_CONFIG=${NIX_CONFIG:-$'substituters =\nsandbox = false\nbuild-users-group =\nexperimental-features = nix-command'}
-cargo test --release --test world --test rewrite_nix --test profile "$@"
+cargo test --release --test it "$@" -- world:: rewrite_nix:: profile::

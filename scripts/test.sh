@@ -24,7 +24,7 @@ command -v deadnix >/dev/null 2>&1 || [ -x "$HOME/.cargo/bin/deadnix" ] ||
 export PATH="$PATH:$HOME/.cargo/bin"
 
 # A modern Nix (Debian sid's 2.34) in an isolated root, for the
-# dynamic-derivations backend's tests (tests/dynamic.rs). Under CI=true it
+# dynamic-derivations backend's tests (tests/it/dynamic.rs). Under CI=true it
 # must be had; elsewhere those tests say SKIPPED.
 scripts/modern-nix.sh path >/dev/null || command -v mmdebstrap >/dev/null 2>&1 ||
   apt_install mmdebstrap || :
@@ -41,5 +41,5 @@ cargo test --all-targets "$@"
 
 # The version matrix (opt-in): the Nix tests again, with the modern Nix.
 if [ "${IFD_BATCH_MATRIX:-}" = 1 ]; then
-  scripts/modern-nix.sh test --test world --test rewrite_nix --test profile --test dynamic
+  scripts/modern-nix.sh test --test it -- world:: rewrite_nix:: profile:: dynamic::
 fi

@@ -15,8 +15,6 @@
 //! resolver, the SARIF schema only refers to its own `#/definitions`, and the
 //! draft-07 meta-schema is compiled into `jsonschema`.
 
-#![allow(dead_code)]
-
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,7 +3,8 @@
 //! compares `ifd-batch scan` against this.
 //!
 //! ```text
-//! cargo run --release --example parse-only -- PATH...
+//! cargo xtask parse-only PATH...
+//! target/release/xtask parse-only PATH...   (what the benchmark times)
 //! ```
 //!
 //! Mirrors the scanner's pipeline (`src/walk.rs`, `src/scan.rs`) so the
@@ -58,8 +59,9 @@ fn is_nix_file(path: &Path, file_type: Option<std::fs::FileType>) -> bool {
     }
 }
 
-fn main() {
-    let mut roots: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+/// `cargo xtask parse-only PATH...`.
+pub fn main(args: impl Iterator<Item = std::ffi::OsString>) {
+    let mut roots: Vec<PathBuf> = args.map(PathBuf::from).collect();
     if roots.is_empty() {
         roots.push(PathBuf::from("."));
     }

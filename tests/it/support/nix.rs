@@ -13,8 +13,6 @@
 //! the test binaries already run inside that root: every Nix is the modern
 //! one.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -116,10 +114,6 @@ impl Nix {
         Some(Nix {
             root: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
         })
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     pub fn command(&self, program: &str) -> Command {

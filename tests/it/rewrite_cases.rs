@@ -6,6 +6,7 @@
 //! `exit-code` with the expected status (default 0). Set `IFD_BATCH_BLESS=1`
 //! to regenerate `out/`.
 
+use crate::support::golden::{self, read_tree};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,34 +15,6 @@ const MANIFEST: &str = "nix/ifd-batch.nix";
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
-}
-
-/// Every file under `dir`, relative name → contents.
-fn read_tree(dir: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p
-                    .strip_prefix(dir)
-                    .unwrap_or(&p)
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(
-                    rel,
-                    std::fs::read_to_string(&p).unwrap_or_else(|e| format!("<{e}>")),
-                );
-            }
-        }
-    }
-    out
 }
 
 /// Replace the vendored nixlib in a manifest by a placeholder.
@@ -98,32 +71,8 @@ fn run_case(case: &Path) -> Result<(), String> {
         ));
     }
     let actual = normalized(tmp.path());
-    let out_dir = case.join("out");
-    if std::env::var_os("IFD_BATCH_BLESS").is_some() {
-        let _ = std::fs::remove_dir_all(&out_dir);
-        for (rel, text) in &actual {
-            let dest = out_dir.join(rel);
-            std::fs::create_dir_all(dest.parent().unwrap_or(&out_dir))
-                .map_err(|e| e.to_string())?;
-            std::fs::write(dest, text).map_err(|e| e.to_string())?;
-        }
-    }
-    let expected = read_tree(&out_dir);
-    if expected != actual {
-        let mut msg = String::new();
-        for (k, v) in &actual {
-            if expected.get(k) != Some(v) {
-                msg.push_str(&format!(
-                    "--- {k} (actual)\n{v}\n--- {k} (expected)\n{}\n",
-                    expected.get(k).cloned().unwrap_or_default()
-                ));
-            }
-        }
-        for k in expected.keys().filter(|k| !actual.contains_key(*k)) {
-            msg.push_str(&format!("missing: {k}\n"));
-        }
-        return Err(format!("tree differs from out/:\n{msg}\nstdout:\n{stdout}"));
-    }
+    golden::compare_tree(&case.join("out"), &actual)
+        .map_err(|msg| format!("tree differs from out/:\n{msg}\nstdout:\n{stdout}"))?;
     // Idempotence: a second run plans nothing and changes nothing.
     let before = read_tree(tmp.path());
     let second = rewrite(tmp.path(), &["--write"]);

@@ -15,10 +15,7 @@
 //! - flake outputs work (`nix flake check` with IFD disabled, `nix build .#…`);
 //! - `--backend ifd` removes the generated file again.
 
-#[path = "support/nix.rs"]
-mod nix;
-
-use nix::{Modern, Run, fresh_salt};
+use crate::support::nix::{Modern, Run, fresh_salt};
 use std::path::{Path, PathBuf};
 
 const GENERATED: &str = "nix/ifd-batch-dynamic.nix";

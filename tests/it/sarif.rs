@@ -1,11 +1,10 @@
 //! `ifd-batch scan --format sarif` against the official SARIF 2.1.0 JSON
 //! schema (from the `serde-sarif` dev-dependency's published source; see
-//! tests/support/sarif_schema.rs), offline.
+//! tests/it/support/sarif_schema.rs), offline.
 //!
 //! A missing schema fails the test: there is no skip.
 
-#[path = "support/sarif_schema.rs"]
-mod sarif_schema;
+use crate::support::sarif_schema;
 
 use serde_json::{Value, json};
 use std::collections::BTreeSet;

@@ -1,5 +1,5 @@
 //! The test world (`fixtures/mini-nixpkgs`), the synthetic index generator
-//! (`examples/synth-index.rs`) and nixlib, with real Nix:
+//! (`xtask/src/synth_index.rs`) and nixlib, with real Nix:
 //!
 //! - every equivalence case evaluates to the same `drvPath`s nixpkgs-style
 //!   and through the batch;
@@ -8,17 +8,14 @@
 //!   with a message naming package, version and index;
 //! - the generator is deterministic and writes the real layout.
 
-mod support {
-    pub mod nix;
-}
-#[path = "../examples/synth-index.rs"]
+#[path = "../../xtask/src/synth_index.rs"]
 #[allow(dead_code)]
 mod synth;
 
+use crate::support::nix::{Nix, fresh_salt};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
-use support::nix::{Nix, fresh_salt};
 
 const WORLD: &str = "./fixtures/mini-nixpkgs";
 

@@ -4,6 +4,7 @@
 //! Golden files: set `IFD_BATCH_BLESS=1` to rewrite them after a deliberate
 //! change, then review the diff.
 
+use crate::support::golden;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -22,21 +23,6 @@ fn fixture(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/scan")
         .join(p)
-}
-
-fn golden(path: &Path, actual: &str) {
-    if std::env::var_os("IFD_BATCH_BLESS").is_some() {
-        std::fs::write(path, actual).expect("write golden file");
-        return;
-    }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with IFD_BATCH_BLESS=1)", path.display()));
-    if expected != actual {
-        panic!(
-            "{} differs from the output (IFD_BATCH_BLESS=1 to update):\n--- expected\n{expected}\n--- actual\n{actual}",
-            path.display()
-        );
-    }
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -106,7 +92,7 @@ fn json_on_the_fixture_repository() {
         }
     }
     doc["root"] = "<root>".into();
-    golden(
+    golden::assert_file(
         &fixture("repo.expected.json"),
         &serde_json::to_string_pretty(&doc).unwrap_or_default(),
     );
@@ -122,7 +108,7 @@ fn human_output_snapshot() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("┌─ haskell/overlay.nix:14:26"), "{text}");
-    golden(&fixture("repo.expected.txt"), &text);
+    golden::assert_file(&fixture("repo.expected.txt"), &text);
 }
 
 #[test]
@@ -474,5 +460,5 @@ fn real_world_shapes() {
         "rounds {} (+{} possible in {} sites), after batching {}\n",
         sum["rounds"], sum["possible_rounds"], sum["possible"], sum["rounds_after_batching"]
     ));
-    golden(&fixture("shapes.expected.txt"), &text);
+    golden::assert_file(&fixture("shapes.expected.txt"), &text);
 }

@@ -1,9 +1,9 @@
 //! Deterministic generator of synthetic all-cabal-hashes indexes.
 //!
 //! ```text
-//! cargo run --release --example synth-index -- --out FILE.tar.gz \
+//! cargo xtask synth-index --out FILE.tar.gz \
 //!     [--packages N] [--versions AVG] [--seed S] [--include NAME=VERSION ...] [--dir]
-//! cargo run --release --example synth-index -- --out FILE.tar.gz --realistic
+//! cargo xtask synth-index --out FILE.tar.gz --realistic
 //! ```
 //!
 //! The archive has the layout of the GitHub archive nixpkgs fetches for
@@ -28,6 +28,9 @@
 //! concatenated (a valid multi-member gzip stream that `gzip`, GNU tar and
 //! flate2 read). The tar stream is byte-for-byte reproducible; the gzip bytes
 //! also depend on flate2's deflate backend (miniz_oxide or zlib-rs).
+//!
+//! The test world (`tests/it/world.rs`) includes this file as a module, so it
+//! depends on nothing of the rest of `xtask`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -703,18 +706,17 @@ pub fn write_dir(index: &Index, out: &Path) -> std::io::Result<Stats> {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: synth-index --out FILE.tar.gz|DIR [--packages N] [--versions AVG] [--seed S] \
+        "usage: cargo xtask synth-index --out FILE.tar.gz|DIR [--packages N] [--versions AVG] [--seed S] \
          [--include NAME=VERSION ...] [--dir] [--realistic]"
     );
     std::process::exit(2)
 }
 
-#[allow(dead_code)]
-fn main() {
+/// `cargo xtask synth-index ARGS`.
+pub fn main(mut args: impl Iterator<Item = String>) {
     let mut spec = Spec::default();
     let mut out: Option<PathBuf> = None;
     let mut dir = false;
-    let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().unwrap_or_else(|| usage());
         match a.as_str() {

@@ -2,10 +2,7 @@
 //! the bundled example, `--verify` proves every drvPath unchanged, and the
 //! IFD barriers during evaluation drop from one per site to one.
 
-#[path = "support/nix.rs"]
-mod nix;
-
-use nix::{Nix, fresh_salt};
+use crate::support::nix::{self, Nix, fresh_salt};
 use std::path::Path;
 use std::process::Command;
 

@@ -3,10 +3,7 @@
 //! right `file:line`; one round after batching with nixlib; the JSON report
 //! field by field; IFD disabled; bad input (no Nix, killed, bad log lines).
 
-#[path = "support/nix.rs"]
-mod nix;
-
-use nix::{NIX_CONFIG, Nix, fresh_salt};
+use crate::support::nix::{NIX_CONFIG, Nix, fresh_salt};
 use serde_json::Value;
 use std::process::{Command, Output};
 

@@ -2,7 +2,7 @@
 //! benchmark (`benches/scan.sh`).
 //!
 //! ```text
-//! cargo run --release --example gen-corpus -- --out DIR --files N [--seed S]
+//! cargo xtask gen-corpus --out DIR --files N [--seed S]
 //! ```
 //!
 //! Writes exactly N `.nix` files under DIR in a nixpkgs-like tree: package
@@ -1342,11 +1342,11 @@ fn hackage_packages(s: &mut String, r: &mut Rng) {
 
 // ---------------------------------------------------------------- main
 
-fn main() -> anyhow::Result<()> {
+/// `cargo xtask gen-corpus ARGS`.
+pub fn main(mut args: impl Iterator<Item = String>) -> anyhow::Result<()> {
     let mut out: Option<PathBuf> = None;
     let mut files: usize = 25_000;
     let mut seed: u64 = 0x1FD_BA7C;
-    let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || {
             args.next()
@@ -1357,7 +1357,7 @@ fn main() -> anyhow::Result<()> {
             "--files" => files = val()?.parse()?,
             "--seed" => seed = val()?.parse()?,
             "-h" | "--help" => {
-                println!("usage: gen-corpus --out DIR [--files N] [--seed S]");
+                println!("usage: cargo xtask gen-corpus --out DIR [--files N] [--seed S]");
                 return Ok(());
             }
             other => anyhow::bail!("unknown argument {other:?} (see --help)"),

@@ -4,23 +4,23 @@ use ifd_batch::scan::parse_and_detect;
 use proptest::prelude::*;
 
 const REWRITE_SEEDS: &[&str] = &[
-    include_str!("../examples/haskell-overlay/overlay.nix"),
-    include_str!("cases/hackage-forms/in/overlay.nix"),
-    include_str!("cases/other-kinds/in/haskell/overlay.nix"),
-    include_str!("cases/with-form/in/overlay.nix"),
-    include_str!("../fixtures/scan/repo/haskell/overlay.nix"),
+    include_str!("../../examples/haskell-overlay/overlay.nix"),
+    include_str!("../cases/hackage-forms/in/overlay.nix"),
+    include_str!("../cases/other-kinds/in/haskell/overlay.nix"),
+    include_str!("../cases/with-form/in/overlay.nix"),
+    include_str!("../../fixtures/scan/repo/haskell/overlay.nix"),
 ];
 
 const SEEDS: &[&str] = &[
-    include_str!("../fixtures/scan/repo/haskell/overlay.nix"),
-    include_str!("../fixtures/scan/repo/pkgs/generated.nix"),
-    include_str!("../fixtures/scan/repo/default.nix"),
-    include_str!("../fixtures/scan/repo/lib/versions.nix"),
-    include_str!("../fixtures/scan/shapes/flake.nix"),
-    include_str!("../fixtures/scan/shapes/thunk.nix"),
-    include_str!("../fixtures/scan/shapes/nix/overlay.nix"),
-    include_str!("../fixtures/scan/shapes/lib/assets.nix"),
-    include_str!("../fixtures/scan/shapes/default.nix"),
+    include_str!("../../fixtures/scan/repo/haskell/overlay.nix"),
+    include_str!("../../fixtures/scan/repo/pkgs/generated.nix"),
+    include_str!("../../fixtures/scan/repo/default.nix"),
+    include_str!("../../fixtures/scan/repo/lib/versions.nix"),
+    include_str!("../../fixtures/scan/shapes/flake.nix"),
+    include_str!("../../fixtures/scan/shapes/thunk.nix"),
+    include_str!("../../fixtures/scan/shapes/nix/overlay.nix"),
+    include_str!("../../fixtures/scan/shapes/lib/assets.nix"),
+    include_str!("../../fixtures/scan/shapes/default.nix"),
 ];
 
 /// Apply byte-level edits (delete, insert, replace) to a seed file, keeping

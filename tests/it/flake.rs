@@ -2,10 +2,7 @@
 //! test world plus the attributes the flake touches): it parses, and its
 //! outputs have the expected shape.
 
-#[path = "support/nix.rs"]
-mod nix;
-
-use nix::Nix;
+use crate::support::nix::Nix;
 
 #[test]
 fn flake_parses() {

@@ -3,13 +3,9 @@
 //! world's `.tar.gz` index and for the same index unpacked, and for a
 //! manifest without Hackage entries. Real Nix (fails under CI=true without it).
 
-mod support {
-    pub mod nix;
-}
-
+use crate::support::nix::{Nix, fresh_salt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::nix::{Nix, fresh_salt};
 
 const WORLD: &str = "./fixtures/mini-nixpkgs";
 

@@ -1,0 +1,5 @@
+//! What the test modules share.
+
+pub mod golden;
+pub mod nix;
+pub mod sarif_schema;
