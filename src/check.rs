@@ -1,7 +1,7 @@
 //! `ifd-batch check`: the pre-commit hook. Checks only the files it is
 //! given (the staged ones) and the manifest; `--fix` rewrites them.
 
-use crate::plan::Manifest;
+use crate::manifest::Manifest;
 use crate::rewrite::{self, Plan};
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -172,7 +172,7 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
                 );
                 return 2;
             }
-            Some(crate::plan::Materialize::new(&args.manifest, targets))
+            Some(crate::manifest::Materialize::new(&args.manifest, targets))
         }
         Some(Backend::Dynamic) => None,
     };

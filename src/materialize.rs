@@ -10,7 +10,7 @@
 //! [`stale`] compares what can be compared without Nix, for `ifd-batch
 //! check`.
 
-use crate::plan::{Manifest, Materialize};
+use crate::manifest::{Manifest, Materialize};
 use crate::rewrite::{FileChange, Plan};
 use crate::verify::{Target, evaluate_env, rewritten_copy};
 use sha2::{Digest, Sha256};

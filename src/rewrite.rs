@@ -22,7 +22,7 @@ use crate::detect::syntax::{
 };
 use crate::detect::{Kind, Site};
 use crate::edit::{self, TextEdit};
-use crate::plan::{FileEntries, Manifest};
+use crate::manifest::{FileEntries, Manifest};
 use crate::scan::{FileError, Scan, ScanOptions, scan_in};
 use rnix::{SyntaxKind::*, SyntaxNode, TextSize};
 use serde::Serialize;
@@ -486,14 +486,14 @@ fn binding_value(
 ) -> String {
     let mut v = format!(
         "import {import_path} {} {hself}",
-        crate::plan::nix_string(file)
+        crate::manifest::nix_string(file)
     );
     if !sources.is_empty() {
         v.push_str(" {\n");
         for (name, src) in sources {
             v.push_str(&format!(
                 "{indent}  {} = {src};\n",
-                crate::plan::nix_attr(name)
+                crate::manifest::nix_attr(name)
             ));
         }
         v.push_str(indent);
@@ -655,7 +655,7 @@ fn add_entries(
             // file's batch binding (`CALLER_SOURCE`).
             let src = match (s("src_kind").as_deref(), s("src")) {
                 (Some("path"), Some(src)) => rebase_path(&src, file, manifest_file)?,
-                (_, Some(_)) => crate::plan::CALLER_SOURCE.to_string(),
+                (_, Some(_)) => crate::manifest::CALLER_SOURCE.to_string(),
                 (_, None) => return Err("source unknown".into()),
             };
             entries.add_cabal2nix(&name, &src, &s("options").unwrap_or_default(), origin)?;

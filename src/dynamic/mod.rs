@@ -16,7 +16,7 @@ mod verify;
 
 pub use verify::verify;
 
-use crate::plan::nix_string;
+use crate::manifest::nix_string;
 use crate::rewrite::{FileChange, Plan};
 use crate::scan::FileError;
 use crate::verify::{DEPTH, Rewritten, Target, rewritten_copy};

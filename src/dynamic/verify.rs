@@ -7,7 +7,7 @@
 //! here.
 
 use super::Outcome;
-use crate::plan::nix_string;
+use crate::manifest::nix_string;
 use crate::rewrite::Plan;
 use crate::verify::{Report, Row, Target, evaluate_env};
 use std::collections::BTreeMap;
