@@ -20,7 +20,7 @@ use crate::detect::scope::{Binding, resolve_name};
 use crate::detect::syntax::{
     Call, Callee, ident_text, is_outermost_apply, string_literal, unparen,
 };
-use crate::detect::{Kind, Site};
+use crate::detect::{Batch, Kind, Site};
 use crate::edit::{self, TextEdit};
 use crate::manifest::{FileEntries, Manifest};
 use crate::scan::{FileError, Scan, ScanOptions, scan_in};
@@ -97,18 +97,6 @@ impl Plan {
     }
 }
 
-const BATCH_KINDS: &[Kind] = &[
-    Kind::Hackage,
-    Kind::HackageDirect,
-    Kind::Cabal2nix,
-    Kind::SourceOverrides,
-    Kind::ImportDrv,
-    Kind::ReadDrv,
-];
-
-/// Generic import-from-derivation kinds (batched by `rewrite_generic`).
-const GENERIC_KINDS: &[Kind] = &[Kind::ImportDrv, Kind::ReadDrv];
-
 /// Plan the rewrite of the whole repository at `root`.
 pub fn plan(root: &Path, manifest_file: &str) -> Plan {
     plan_files(root, None, manifest_file)
@@ -165,7 +153,7 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
     let mut by_file: BTreeMap<&str, Vec<&Site>> = BTreeMap::new();
     let mut sites = Vec::new();
     for s in &scanned.sites {
-        if BATCH_KINDS.contains(&s.kind) && s.batchable {
+        if s.kind.decl().batch != Batch::No && s.batchable {
             by_file.entry(&s.file).or_default().push(s);
         } else {
             sites.push(outcome(
@@ -187,7 +175,7 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
         };
         let (generic_sites, haskell_sites): (Vec<&Site>, Vec<&Site>) = file_sites
             .iter()
-            .partition(|s| GENERIC_KINDS.contains(&s.kind));
+            .partition(|s| s.kind.decl().batch == Batch::Generic);
         let mut planned = plan_file(text, file, &haskell_sites, manifest_file);
         if !generic_sites.is_empty() {
             let g = crate::rewrite_generic::plan(text, file, &generic_sites, manifest_file);

@@ -4,7 +4,7 @@
 use super::multiplicity::resolve_literal;
 use super::scope::refers_to_builtin_or_alias;
 use super::syntax::{Call, Callee, attr_name, attrset_get, string_literal, unparen};
-use super::{Finding, Kind, literal_arg};
+use super::{Batch, KindDecl, Finding, Kind, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 
 const FETCHERS: &[&str] = &[
@@ -14,6 +14,15 @@ const FETCHERS: &[&str] = &[
     "fetchTree",
     "fetchMercurial",
 ];
+
+/// The `builtin-fetch` kind, declared once (the registry in `detect/mod.rs` lists it).
+pub const KIND: KindDecl = KindDecl {
+    name: "builtin-fetch",
+    callees: &["fetchTarball", "fetchurl", "fetchGit", "fetchTree", "fetchMercurial"],
+    help: "Builtin fetchers download during evaluation, blocking it; without a pinned hash or rev they are also impure. Prefer a fixed-output fetcher (pkgs.fetchurl, fetchFromGitHub) or pin the hash.",
+    detect,
+    batch: Batch::No,
+};
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     let fname = *FETCHERS

@@ -4,8 +4,17 @@
 use super::drv::PRODUCERS;
 use super::multiplicity::resolve_literal;
 use super::syntax::{Call, Callee, attrset_get, is_path, unparen};
-use super::{Finding, Kind, is_package_set_function, literal_arg};
+use super::{Batch, KindDecl, Finding, Kind, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
+
+/// The `cabal2nix` kind, declared once (the registry in `detect/mod.rs` lists it).
+pub const KIND: KindDecl = KindDecl {
+    name: "cabal2nix",
+    callees: &["callCabal2nix", "callCabal2nixWithOptions", "haskellSrc2nix", "developPackage"],
+    help: "callCabal2nix / haskellSrc2nix / developPackage run cabal2nix on a source during evaluation (import from derivation), one build per call, serially. Route it through an ifd-batch batch.",
+    detect,
+    batch: Batch::Haskell,
+};
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     let fname = callee.name();

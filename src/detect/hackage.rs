@@ -3,9 +3,18 @@
 use super::multiplicity::{collection_after, per_element, resolve_literal};
 use super::scope::{Binding, resolve};
 use super::syntax::{Call, Callee, attrset_entries, string_literal, unparen};
-use super::{Finding, Kind, is_package_set_function, literal_arg};
+use super::{Batch, KindDecl, Finding, Kind, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde_json::{Value, json};
+
+/// The `hackage` kind, declared once (the registry in `detect/mod.rs` lists it).
+pub const KIND: KindDecl = KindDecl {
+    name: "hackage",
+    callees: &["callHackage"],
+    help: "callHackage extracts the package's .cabal file from all-cabal-hashes (a full pass over the tarball) and runs cabal2nix, during evaluation, once per package, serially. Route it through an ifd-batch batch so all packages are generated in one build.",
+    detect,
+    batch: Batch::Haskell,
+};
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     if callee.name() != "callHackage" || !is_package_set_function(callee) {

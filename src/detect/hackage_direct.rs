@@ -3,9 +3,18 @@
 use super::multiplicity::resolve_literal;
 use super::scope::{Binding, resolve_name};
 use super::syntax::{Call, Callee, attrset_get, ident_text, unparen};
-use super::{Finding, Kind, is_package_set_function, literal_arg};
+use super::{Batch, KindDecl, Finding, Kind, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde_json::Value;
+
+/// The `hackage-direct` kind, declared once (the registry in `detect/mod.rs` lists it).
+pub const KIND: KindDecl = KindDecl {
+    name: "hackage-direct",
+    callees: &["callHackageDirect"],
+    help: "callHackageDirect fetches the package tarball from Hackage and runs cabal2nix on it during evaluation. Route it through an ifd-batch batch.",
+    detect,
+    batch: Batch::Haskell,
+};
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     if callee.name() != "callHackageDirect" || !is_package_set_function(callee) {

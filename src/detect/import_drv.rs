@@ -3,7 +3,7 @@
 use super::drv::drv_output;
 use super::scope::refers_to_builtin;
 use super::syntax::{Call, Callee, leading_interpolation, unparen};
-use super::{Confidence, Finding, Kind};
+use super::{Batch, KindDecl, Confidence, Finding, Kind};
 use rnix::SyntaxNode;
 
 /// The import a call makes: the function, the expression imported, and how
@@ -20,6 +20,15 @@ pub fn target(call: &Call, callee: &Callee) -> Option<(&'static str, SyntaxNode,
         None
     }
 }
+
+/// The `import-drv` kind, declared once (the registry in `detect/mod.rs` lists it).
+pub const KIND: KindDecl = KindDecl {
+    name: "import-drv",
+    callees: &["import", "scopedImport", "callPackage"],
+    help: "import / scopedImport / callPackage of a derivation's output builds that derivation during evaluation, blocking it.",
+    detect,
+    batch: Batch::Generic,
+};
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     let (fname, target, arity) = target(call, callee)?;

@@ -1,24 +1,18 @@
 //! Detection: from one parsed file to a list of IFD sites.
 //!
-//! Each site kind lives in its own module as one plain function over a
-//! flattened application ([`Call`]); [`DETECTORS`] lists them. Adding a kind
-//! is adding a file and a line. Detectors share the scope helper
+//! Each site kind lives in its own module: its declaration ([`KindDecl`]:
+//! name, callee names, help, detector, batching) and its detector, one plain
+//! function over a flattened application ([`Call`]). The [`kinds!`] registry
+//! lists them. Adding a kind is adding a file and a line. Detectors share the scope helper
 //! ([`scope`]), the derivation analysis ([`drv`]) and the hotspot analysis
 //! ([`multiplicity`]).
 
-pub mod builtin_fetch;
-pub mod cabal2nix;
 pub mod drv;
 pub mod generic;
-pub mod hackage;
-pub mod hackage_direct;
 pub mod helper;
-pub mod import_drv;
 pub mod multiplicity;
 pub mod overlay;
-pub mod read_drv;
 pub mod scope;
-pub mod source_overrides;
 pub mod syntax;
 
 use crate::source::LineIndex;
@@ -27,76 +21,94 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use syntax::{Call, Callee};
 
-/// The stable kinds of IFD site. The string forms are part of the JSON and
-/// SARIF output and of `# ifd-batch` tooling; never rename one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    Hackage,
-    HackageDirect,
-    Cabal2nix,
-    SourceOverrides,
-    ImportDrv,
-    ReadDrv,
-    BuiltinFetch,
+/// Everything about one kind of site, declared once, in the kind's own
+/// file (`pub const KIND: KindDecl`); [`kinds!`] lists the kinds.
+pub struct KindDecl {
+    /// The stable name: part of the JSON and SARIF output (the rule id) and
+    /// of `# ifd-batch` tooling; never rename one.
+    pub name: &'static str,
+    /// Every callee name the detector looks at: the cheap filter before a
+    /// call is flattened and its callee analysed.
+    pub callees: &'static [&'static str],
+    /// One paragraph for rule help (SARIF).
+    pub help: &'static str,
+    /// The detector: one plain function over a flattened call.
+    pub detect: Detector,
+    /// How `rewrite` batches its sites.
+    pub batch: Batch,
+}
+
+/// How `rewrite` batches a kind's sites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Batch {
+    /// nixlib's `batch`, bound in the overlay whose package set it calls.
+    Haskell,
+    /// nixlib's generic batch, per `let` scope (`rewrite_generic`).
+    Generic,
+    /// Reported only.
+    No,
+}
+
+/// The registry: each kind's variant and the module declaring it, in
+/// reporting order (a call matches the first detector that claims it).
+/// Adding a kind is adding its file and a line here.
+macro_rules! kinds {
+    ($($variant:ident => $module:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// The kinds of IFD site.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Kind {
+            $($variant),*
+        }
+
+        impl Kind {
+            pub const ALL: &[Kind] = &[$(Kind::$variant),*];
+
+            /// The kind's declaration.
+            pub fn decl(self) -> &'static KindDecl {
+                match self {
+                    $(Kind::$variant => &$module::KIND),*
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    Hackage => hackage,
+    HackageDirect => hackage_direct,
+    Cabal2nix => cabal2nix,
+    SourceOverrides => source_overrides,
+    ImportDrv => import_drv,
+    ReadDrv => read_drv,
+    BuiltinFetch => builtin_fetch,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
-        Kind::Hackage,
-        Kind::HackageDirect,
-        Kind::Cabal2nix,
-        Kind::SourceOverrides,
-        Kind::ImportDrv,
-        Kind::ReadDrv,
-        Kind::BuiltinFetch,
-    ];
-
     /// A Haskell kind: batched by nixlib's `batch`, bound in an overlay.
     pub fn is_haskell(self) -> bool {
-        matches!(
-            self,
-            Kind::Hackage | Kind::HackageDirect | Kind::Cabal2nix | Kind::SourceOverrides
-        )
+        self.decl().batch == Batch::Haskell
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Hackage => "hackage",
-            Kind::HackageDirect => "hackage-direct",
-            Kind::Cabal2nix => "cabal2nix",
-            Kind::SourceOverrides => "source-overrides",
-            Kind::ImportDrv => "import-drv",
-            Kind::ReadDrv => "read-drv",
-            Kind::BuiltinFetch => "builtin-fetch",
-        }
+        self.decl().name
     }
 
-    /// One sentence for rule help (SARIF) and `--explain`-like output.
+    /// One paragraph for rule help (SARIF) and `--explain`-like output.
     pub fn help(self) -> &'static str {
-        match self {
-            Kind::Hackage => {
-                "callHackage extracts the package's .cabal file from all-cabal-hashes (a full pass over the tarball) and runs cabal2nix, during evaluation, once per package, serially. Route it through an ifd-batch batch so all packages are generated in one build."
-            }
-            Kind::HackageDirect => {
-                "callHackageDirect fetches the package tarball from Hackage and runs cabal2nix on it during evaluation. Route it through an ifd-batch batch."
-            }
-            Kind::Cabal2nix => {
-                "callCabal2nix / haskellSrc2nix / developPackage run cabal2nix on a source during evaluation (import from derivation), one build per call, serially. Route it through an ifd-batch batch."
-            }
-            Kind::SourceOverrides => {
-                "haskell.lib.packageSourceOverrides runs callHackage or callCabal2nix for every entry: one evaluation-time build per entry. Route the entries through an ifd-batch batch."
-            }
-            Kind::ImportDrv => {
-                "import / scopedImport / callPackage of a derivation's output builds that derivation during evaluation, blocking it."
-            }
-            Kind::ReadDrv => {
-                "Reading a derivation's output (readFile, readDir, pathExists, hashFile, importJSON, …) builds that derivation during evaluation, blocking it."
-            }
-            Kind::BuiltinFetch => {
-                "Builtin fetchers download during evaluation, blocking it; without a pinned hash or rev they are also impure. Prefer a fixed-output fetcher (pkgs.fetchurl, fetchFromGitHub) or pin the hash."
-            }
-        }
+        self.decl().help
+    }
+
+    /// Does some detector look at calls of `name`?
+    pub fn is_callee_name(name: &str) -> bool {
+        Kind::ALL.iter().any(|k| k.decl().callees.contains(&name))
+    }
+}
+
+impl Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -173,63 +185,8 @@ impl Finding {
     }
 }
 
-/// Every callee name some detector looks at: a cheap filter before a call is
-/// flattened and its callee analysed. A new detector adds its names here.
-pub const CALLEE_NAMES: &[&str] = &[
-    // hackage, hackage-direct, cabal2nix, source-overrides
-    "callHackage",
-    "callHackageDirect",
-    "callCabal2nix",
-    "callCabal2nixWithOptions",
-    "haskellSrc2nix",
-    "developPackage",
-    "packageSourceOverrides",
-    // import-drv
-    "import",
-    "scopedImport",
-    "callPackage",
-    // read-drv
-    "readFile",
-    "readDir",
-    "pathExists",
-    "readFileType",
-    "hashFile",
-    "filterSource",
-    "path",
-    "importJSON",
-    "importTOML",
-    "fileContents",
-    "pathType",
-    "pathIsDirectory",
-    "pathIsRegularFile",
-    "__readFile",
-    "__readDir",
-    "__pathExists",
-    "__readFileType",
-    "__hashFile",
-    "__filterSource",
-    "__path",
-    // builtin-fetch
-    "fetchTarball",
-    "fetchurl",
-    "fetchGit",
-    "fetchTree",
-    "fetchMercurial",
-];
-
 /// A detector: one function per kind, over a flattened call and its callee.
 pub type Detector = fn(&Call, &Callee) -> Option<Finding>;
-
-/// Every detector, in reporting order. A call matches at most one.
-pub const DETECTORS: &[Detector] = &[
-    hackage::detect,
-    hackage_direct::detect,
-    cabal2nix::detect,
-    source_overrides::detect,
-    import_drv::detect,
-    read_drv::detect,
-    builtin_fetch::detect,
-];
 
 /// One IFD site, as owned data (safe to send across threads).
 #[derive(Debug, Clone, Serialize)]
@@ -282,7 +239,10 @@ pub fn detect(root: &SyntaxNode, text: &str, file: &str) -> FileSites {
         let Some(callee) = Callee::of(&call.head) else {
             continue;
         };
-        let Some(mut finding) = DETECTORS.iter().find_map(|d| d(&call, &callee)) else {
+        let Some(mut finding) = Kind::ALL
+            .iter()
+            .find_map(|k| (k.decl().detect)(&call, &callee))
+        else {
             continue;
         };
         // Haskell sites are batched in the overlay whose set they call into.
@@ -358,7 +318,7 @@ pub fn is_package_set_function(callee: &Callee) -> bool {
     }
 }
 
-/// The outermost applications whose callee has one of [`CALLEE_NAMES`], in
+/// The outermost applications whose callee a detector looks at, in
 /// source order. Walks rowan's green tree (no cursor node is allocated per
 /// visited node, unlike `descendants()`), and makes a syntax node only for
 /// the few matches.
@@ -369,8 +329,7 @@ fn candidate_calls(root: &SyntaxNode) -> Vec<SyntaxNode> {
     let mut stack = vec![(green, root.text_range().start(), false)];
     while let Some((node, start, is_head)) = stack.pop() {
         let is_apply = green_kind(node) == NODE_APPLY;
-        if is_apply && !is_head && green_head_name(node).is_some_and(|n| CALLEE_NAMES.contains(&n))
-        {
+        if is_apply && !is_head && green_head_name(node).is_some_and(Kind::is_callee_name) {
             ranges.push(rowan::TextRange::at(start, node.text_len()));
         }
         let mut offset = start;

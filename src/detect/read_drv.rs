@@ -7,7 +7,7 @@
 use super::drv::drv_output;
 use super::scope::{refers_to_builtin_or_alias, refers_to_lib};
 use super::syntax::{Call, Callee, attrset_get, unparen};
-use super::{Finding, Kind, is_package_set_function};
+use super::{Batch, KindDecl, Finding, Kind, is_package_set_function};
 use rnix::SyntaxNode;
 
 /// Builtins and which argument is the path.
@@ -60,6 +60,15 @@ pub fn target(call: &Call, callee: &Callee) -> Option<(String, SyntaxNode, usize
     let &(_, i) = lib.or(json)?;
     Some((fname, call.arg(i)?.clone(), i + 1))
 }
+
+/// The `read-drv` kind, declared once (the registry in `detect/mod.rs` lists it).
+pub const KIND: KindDecl = KindDecl {
+    name: "read-drv",
+    callees: &["readFile", "readDir", "pathExists", "readFileType", "hashFile", "filterSource", "path", "importJSON", "importTOML", "fileContents", "pathType", "pathIsDirectory", "pathIsRegularFile", "__readFile", "__readDir", "__pathExists", "__readFileType", "__hashFile", "__filterSource", "__path"],
+    help: "Reading a derivation's output (readFile, readDir, pathExists, hashFile, importJSON, …) builds that derivation during evaluation, blocking it.",
+    detect,
+    batch: Batch::Generic,
+};
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     let (fname, target, arity) = target(call, callee)?;

@@ -2,8 +2,17 @@
 
 use super::multiplicity::resolve_literal;
 use super::syntax::{Call, Callee, attrset_entries, is_path, string_literal, unparen};
-use super::{Finding, Kind};
+use super::{Batch, KindDecl, Finding, Kind};
 use serde_json::{Map, Value};
+
+/// The `source-overrides` kind, declared once (the registry in `detect/mod.rs` lists it).
+pub const KIND: KindDecl = KindDecl {
+    name: "source-overrides",
+    callees: &["packageSourceOverrides"],
+    help: "haskell.lib.packageSourceOverrides runs callHackage or callCabal2nix for every entry: one evaluation-time build per entry. Route the entries through an ifd-batch batch.",
+    detect,
+    batch: Batch::Haskell,
+};
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     if callee.name() != "packageSourceOverrides" {

@@ -36,7 +36,7 @@ pub struct Summary {
 pub fn summarize(scan: &crate::scan::Scan) -> Summary {
     let sites = &scan.sites;
     let mut by_kind = IndexMap::new();
-    for k in Kind::ALL {
+    for &k in Kind::ALL {
         let n = sites.iter().filter(|s| s.kind == k).count();
         if n > 0 {
             by_kind.insert(k.as_str().to_string(), n);

@@ -756,3 +756,37 @@ fn nix_globals_in_a_source_are_not_shadowed_by_with() {
     );
     assert!(s.batchable, "{s:#?}");
 }
+
+#[test]
+fn the_registry_declares_each_kind_once() {
+    let mut names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+    // The stable names, in reporting order.
+    assert_eq!(
+        names,
+        [
+            "hackage",
+            "hackage-direct",
+            "cabal2nix",
+            "source-overrides",
+            "import-drv",
+            "read-drv",
+            "builtin-fetch"
+        ]
+    );
+    for k in Kind::ALL {
+        assert_eq!(serde_json::to_string(k).ok(), Some(format!("\"{k}\"")));
+        assert!(!k.decl().callees.is_empty() && !k.help().is_empty(), "{k}");
+    }
+    names.dedup();
+    assert_eq!(names.len(), Kind::ALL.len());
+    // A callee name belongs to one kind.
+    let mut callees: Vec<&str> = Kind::ALL
+        .iter()
+        .flat_map(|k| k.decl().callees)
+        .copied()
+        .collect();
+    let n = callees.len();
+    callees.sort_unstable();
+    callees.dedup();
+    assert_eq!(callees.len(), n);
+}
