@@ -12,7 +12,6 @@ pub mod materialize;
 pub mod profile;
 pub mod report;
 pub mod rewrite;
-pub mod rewrite_generic;
 pub mod scan;
 pub mod source;
 pub mod verify;

@@ -43,7 +43,7 @@ pub struct KindDecl {
 pub enum Batch {
     /// nixlib's `batch`, bound in the overlay whose package set it calls.
     Haskell,
-    /// nixlib's generic batch, per `let` scope (`rewrite_generic`).
+    /// nixlib's generic batch, per `let` scope (`rewrite::generic`).
     Generic,
     /// Reported only.
     No,

@@ -1,0 +1,272 @@
+//! `ifd-batch rewrite`: plan edits that route batchable sites through the
+//! batch, and the manifest they need.
+//!
+//! For each source file with batchable sites: find the overlay (`self: super:
+//! …`) whose package set each site calls into, replace the callee
+//! (`self.callHackage` → `ifdBatch.callHackage`), and bind `ifdBatch` once
+//! per overlay, just inside it:
+//!
+//! ```nix
+//! self: super:
+//! let ifdBatch = import ../nix/ifd-batch.nix "haskell/overlay.nix" self; in
+//! { aeson = ifdBatch.callHackage "aeson" "2.1.2.1" { }; }
+//! ```
+//!
+//! Sites already routed (callee `ifdBatch.…`) contribute their entries to the
+//! manifest and are not edited again, so a second rewrite changes nothing.
+
+mod entries;
+pub mod generic;
+mod overlay;
+mod paths;
+mod write;
+
+pub(crate) use overlay::find_call;
+use overlay::plan_file;
+
+use crate::detect::{Batch, Kind, Site};
+use crate::edit;
+use crate::manifest::Manifest;
+use crate::scan::{FileError, Scan, ScanOptions, scan_in};
+pub use paths::relative_path;
+pub(crate) use paths::{indent_before, parent_of};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+pub use write::{diff, write, write_atomic};
+
+/// The name bound to the batch in rewritten overlays.
+pub use crate::detect::overlay::BATCH_NAME;
+
+/// Where a site ended up.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteOutcome {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub kind: Kind,
+    pub call: String,
+    pub action: Action,
+    pub reason: Option<String>,
+}
+
+/// What the rewrite does with a site (stable JSON: `edited`, `routed`,
+/// `skipped`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Routed through the batch by this rewrite.
+    Edited,
+    /// Already routed (a previous rewrite): only contributes entries.
+    Routed,
+    /// Left alone; the outcome's `reason` says why.
+    Skipped,
+}
+
+/// One file's new text.
+#[derive(Debug, Clone)]
+pub struct FileChange {
+    pub file: String,
+    pub path: PathBuf,
+    pub old: String,
+    pub new: String,
+    /// A materialized expression (not an edited source file).
+    pub generated: bool,
+}
+
+/// The whole rewrite, before anything is written.
+#[derive(Debug)]
+pub struct Plan {
+    pub root: PathBuf,
+    /// Manifest path, relative to the root.
+    pub manifest_file: String,
+    pub manifest: Manifest,
+    /// Current manifest text (None when absent) and the planned one.
+    pub manifest_old: Option<String>,
+    pub manifest_new: Option<String>,
+    pub changes: Vec<FileChange>,
+    /// Files to delete (relative to the root): materialized files no
+    /// longer generated.
+    pub removals: Vec<String>,
+    pub sites: Vec<SiteOutcome>,
+    /// Generic groups: which sites share a barrier.
+    pub groups: Vec<String>,
+    pub errors: Vec<FileError>,
+}
+
+impl Plan {
+    /// Nothing to write: the repository is already rewritten.
+    pub fn is_noop(&self) -> bool {
+        self.changes.is_empty()
+            && self.removals.is_empty()
+            && self.manifest_new == self.manifest_old
+    }
+}
+
+/// Plan the rewrite of the whole repository at `root`.
+pub fn plan(root: &Path, manifest_file: &str) -> Plan {
+    plan_files(root, None, manifest_file)
+}
+
+/// Plan the rewrite of `files` only (paths relative to `root`, as
+/// pre-commit passes them) — or of the whole repository when `None`. For a
+/// subset, the manifest keeps every other file's entries.
+pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -> Plan {
+    let manifest_old = std::fs::read_to_string(root.join(manifest_file)).ok();
+    let mut manifest_error = None;
+    let (scanned, mut manifest): (Scan, Manifest) = match files {
+        None => (
+            scan_in(
+                root,
+                &[root.to_path_buf()],
+                &ScanOptions { keep_sources: true },
+            ),
+            Manifest::default(),
+        ),
+        Some(files) => {
+            let paths: Vec<PathBuf> = files
+                .iter()
+                .map(|f| root.join(f))
+                .filter(|p| p.exists())
+                .collect();
+            let mut base = match manifest_old.as_deref().map(Manifest::parse) {
+                Some(Ok(m)) => m,
+                Some(Err(e)) => {
+                    manifest_error = Some(FileError {
+                        file: manifest_file.to_string(),
+                        line: None,
+                        column: None,
+                        message: format!(
+                            "{e}; re-run `ifd-batch rewrite --write` on the whole repository"
+                        ),
+                    });
+                    Manifest::default()
+                }
+                None => Manifest::default(),
+            };
+            for f in files {
+                base.files
+                    .remove(&crate::scan::relative_name(root, &root.join(f)));
+            }
+            let scanned = if paths.is_empty() {
+                Scan::default()
+            } else {
+                scan_in(root, &paths, &ScanOptions { keep_sources: true })
+            };
+            (scanned, base)
+        }
+    };
+    let mut by_file: BTreeMap<&str, Vec<&Site>> = BTreeMap::new();
+    let mut sites = Vec::new();
+    for s in &scanned.sites {
+        if s.kind.decl().batch != Batch::No && s.batchable {
+            by_file.entry(&s.file).or_default().push(s);
+        } else {
+            sites.push(outcome(
+                s,
+                Action::Skipped,
+                s.reason
+                    .clone()
+                    .or_else(|| Some("not a batchable kind".into())),
+            ));
+        }
+    }
+    let mut changes = Vec::new();
+    let mut errors = scanned.errors.clone();
+    errors.extend(manifest_error);
+    let mut generic_groups: Vec<String> = Vec::new();
+    for (file, file_sites) in by_file {
+        let Some(text) = scanned.sources.get(file) else {
+            continue;
+        };
+        let (generic_sites, haskell_sites): (Vec<&Site>, Vec<&Site>) = file_sites
+            .iter()
+            .partition(|s| s.kind.decl().batch == Batch::Generic);
+        let mut planned = plan_file(text, file, &haskell_sites, manifest_file);
+        if !generic_sites.is_empty() {
+            let g = generic::plan(text, file, &generic_sites, manifest_file);
+            generic_groups.extend(g.groups);
+            planned.edits.extend(g.edits);
+            planned.outcomes.extend(g.outcomes);
+        }
+        sites.extend(planned.outcomes);
+        if !planned.entries.is_empty() {
+            manifest.files.insert(file.to_string(), planned.entries);
+        }
+        if planned.edits.is_empty() {
+            continue;
+        }
+        match edit::apply(text, &planned.edits) {
+            Ok(new) => {
+                if let Some(e) = reparse_error(&new, file) {
+                    errors.push(e);
+                    continue;
+                }
+                changes.push(FileChange {
+                    file: file.to_string(),
+                    path: root.join(file),
+                    old: text.clone(),
+                    new,
+                    generated: false,
+                });
+            }
+            Err(e) => errors.push(FileError {
+                file: file.to_string(),
+                line: None,
+                column: None,
+                message: format!("internal error planning edits: {e}; file left alone"),
+            }),
+        }
+    }
+    sites.sort_by(|a, b| {
+        (a.file.as_str(), a.line, a.column).cmp(&(b.file.as_str(), b.line, b.column))
+    });
+    if manifest.materialize.is_none() {
+        manifest.materialize = manifest_old
+            .as_deref()
+            .and_then(|m| Manifest::parse(m).ok())
+            .and_then(|m| m.materialize);
+    }
+    // Generic groups import the manifest too (`.group`), even without entries.
+    let manifest_new =
+        (manifest.count() > 0 || !generic_groups.is_empty()).then(|| manifest.render());
+    if let Some(m) = &manifest_new
+        && let Some(e) = reparse_error(m, manifest_file)
+    {
+        errors.push(e);
+    }
+    Plan {
+        root: root.to_path_buf(),
+        manifest_file: manifest_file.to_string(),
+        manifest,
+        manifest_old,
+        manifest_new,
+        changes,
+        removals: Vec::new(),
+        sites,
+        groups: generic_groups,
+        errors,
+    }
+}
+
+fn reparse_error(text: &str, file: &str) -> Option<FileError> {
+    let parse = crate::scan::parse(text);
+    parse.errors().first().map(|e| FileError {
+        file: file.to_string(),
+        line: None,
+        column: None,
+        message: format!("the rewritten file would not parse ({e}); nothing written"),
+    })
+}
+
+pub(crate) fn outcome(s: &Site, action: Action, reason: Option<String>) -> SiteOutcome {
+    SiteOutcome {
+        file: s.file.clone(),
+        line: s.line,
+        column: s.column,
+        kind: s.kind,
+        call: s.call.clone(),
+        action,
+        reason,
+    }
+}
