@@ -4,8 +4,9 @@
 use super::multiplicity::resolve_literal;
 use super::scope::refers_to_builtin_or_alias;
 use super::syntax::{Call, Callee, attr_name, attrset_get, string_literal, unparen};
-use super::{Batch, KindDecl, Finding, Kind, literal_arg};
+use super::{Args, Batch, KindDecl, Finding, Kind, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
+use serde::Serialize;
 
 const FETCHERS: &[&str] = &[
     "fetchTarball",
@@ -23,6 +24,18 @@ pub const KIND: KindDecl = KindDecl {
     detect,
     batch: Batch::No,
 };
+
+/// The fetcher, whether a hash or rev pins it (`pinned_known: false` when
+/// that cannot be told here), and its url when literal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fetch {
+    pub function: String,
+    pub pinned: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned_known: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     let fname = *FETCHERS
@@ -62,18 +75,16 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
             "builtins.{fname} downloads during evaluation (whether a hash or rev pins it is not known here)"
         ),
     };
-    let mut f = Finding::new(Kind::BuiltinFetch, 1, message)
-        .arg("function", fname)
-        .arg("pinned", pinned == Some(true))
+    let f = Finding::new(Kind::BuiltinFetch, 1, message)
+        .with(Args::BuiltinFetch(Fetch {
+            function: fname.to_string(),
+            pinned: pinned == Some(true),
+            pinned_known: pinned.is_none().then_some(false),
+            url,
+        }))
         .not_batchable(
             "builtin fetchers run inside the evaluator; pin them or use a fixed-output fetcher",
         );
-    if pinned.is_none() {
-        f = f.arg("pinned_known", false);
-    }
-    if let Some(u) = url {
-        f = f.arg("url", u);
-    }
     Some(f)
 }
 

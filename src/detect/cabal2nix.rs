@@ -4,8 +4,9 @@
 use super::drv::PRODUCERS;
 use super::multiplicity::resolve_literal;
 use super::syntax::{Call, Callee, attrset_get, is_path, unparen};
-use super::{Batch, KindDecl, Finding, Kind, is_package_set_function, literal_arg};
+use super::{Args, Batch, Finding, Kind, KindDecl, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
+use serde::Serialize;
 
 /// The `cabal2nix` kind, declared once (the registry in `detect/mod.rs` lists it).
 pub const KIND: KindDecl = KindDecl {
@@ -61,22 +62,27 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     };
     let shown = name.clone().unwrap_or_else(|| "a source".into());
     let message = format!("{fname} runs cabal2nix on {shown} during evaluation");
-    let mut f =
-        Finding::new(Kind::Cabal2nix, call.args.len().min(arity), message).arg("function", fname);
-    if let Some(n) = &name {
-        f = f.arg("name", n.clone());
-    }
+    let f = Finding::new(Kind::Cabal2nix, call.args.len().min(arity), message);
     let src_kind = src.as_ref().map(source_kind);
-    if let Some(s) = &src {
-        f = f.arg("src", unparen(s).text().to_string());
-        f = f.arg("src_kind", src_kind.unwrap_or("expression"));
-    }
+    let mut args = Source {
+        function: fname.to_string(),
+        name: name.clone(),
+        src: src.as_ref().map(|s| unparen(s).text().to_string()),
+        src_kind,
+        options: None,
+    };
     if let Some(o) = &opts {
         match literal_arg(o) {
-            Some(o) => f = f.arg("options", o),
-            None => return Some(f.not_batchable("cabal2nix options are not a literal string")),
+            Some(o) => args.options = Some(o),
+            None => {
+                return Some(
+                    f.with(Args::Cabal2nix(args))
+                        .not_batchable("cabal2nix options are not a literal string"),
+                );
+            }
         }
     }
+    let f = f.with(Args::Cabal2nix(args));
     Some(match fname {
         "haskellSrc2nix" => {
             f.not_batchable("haskellSrc2nix is not batched yet (use callCabal2nix)")
@@ -89,7 +95,7 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
             f.not_batchable("partial application: source not given here")
         }
         _ => match (&src, src_kind) {
-            (Some(_), Some("path")) => f,
+            (Some(_), Some(SrcKind::Path)) => f,
             // Any other source is copied into the overlay's batch binding.
             (Some(src), _) => match super::overlay::batchable(call, callee) {
                 Ok(Some(o)) => f.batchable_if(super::overlay::movable(src, &o)),
@@ -100,12 +106,38 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     })
 }
 
-/// `path` for `./x`, `fetched` for a fixed-output fetcher call, `expression`
-/// otherwise.
-fn source_kind(src: &SyntaxNode) -> &'static str {
+/// What a `callCabal2nix` source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SrcKind {
+    /// A path literal (`./x`): it goes into the manifest.
+    Path,
+    /// A fixed-output fetcher call.
+    Fetched,
+    /// Any other expression.
+    Expression,
+}
+
+/// The function called, the package name, and its source.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Source {
+    pub function: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The source expression's text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub src: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub src_kind: Option<SrcKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<String>,
+}
+
+/// What kind of source `src` is.
+fn source_kind(src: &SyntaxNode) -> SrcKind {
     let s = unparen(src);
     if is_path(&s) && s.kind() != NODE_PATH_SEARCH {
-        return "path";
+        return SrcKind::Path;
     }
     if s.kind() == NODE_APPLY
         && let Some(c) = Call::flatten(&s)
@@ -114,7 +146,7 @@ fn source_kind(src: &SyntaxNode) -> &'static str {
         && callee.name().starts_with("fetch")
         && PRODUCERS.contains(&callee.name())
     {
-        return "fetched";
+        return SrcKind::Fetched;
     }
-    "expression"
+    SrcKind::Expression
 }

@@ -595,3 +595,11 @@ fn attribute_of_overlay_self(ident: &SyntaxNode, name: &str) -> Option<SyntaxNod
         _ => None,
     }
 }
+
+/// The function and the derivation output it reads or imports (the text of
+/// the target expression).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Target {
+    pub function: String,
+    pub target: String,
+}

@@ -3,9 +3,9 @@
 use super::multiplicity::{collection_after, per_element, resolve_literal};
 use super::scope::{Binding, resolve};
 use super::syntax::{Call, Callee, attrset_entries, string_literal, unparen};
-use super::{Batch, KindDecl, Finding, Kind, is_package_set_function, literal_arg};
+use super::{Args, Batch, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 /// The `hackage` kind, declared once (the registry in `detect/mod.rs` lists it).
 pub const KIND: KindDecl = KindDecl {
@@ -15,6 +15,28 @@ pub const KIND: KindDecl = KindDecl {
     detect,
     batch: Batch::Haskell,
 };
+
+/// The package a site names, or the packages a per-element site or a
+/// helper's calls name (`elements`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pins {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elements: Option<Vec<Pin>>,
+}
+
+impl Pins {
+    fn each(elements: Vec<Pin>) -> Pins {
+        Pins {
+            name: None,
+            version: None,
+            elements: Some(elements),
+        }
+    }
+}
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     if callee.name() != "callHackage" || !is_package_set_function(callee) {
@@ -34,12 +56,16 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
         return Some(f.not_batchable("partial application: name or version not given here"));
     }
     Some(match (name, version) {
-        (Some(n), Some(v)) => f.arg("name", n).arg("version", v),
+        (Some(n), Some(v)) => f.with(Args::Hackage(Pins {
+            name: Some(n),
+            version: Some(v),
+            elements: None,
+        })),
         _ => match (pins(call), helper_calls(call)) {
-            (Some(elements), _) => f.arg("elements", elements),
+            (Some(elements), _) => f.with(Args::Hackage(Pins::each(elements))),
             (None, Some(elements)) => {
-                let calls = elements.as_array().map_or(1, Vec::len);
-                let mut f = f.arg("elements", elements);
+                let calls = elements.len();
+                let mut f = f.with(Args::Hackage(Pins::each(elements)));
                 f.rounds = calls;
                 f
             }
@@ -53,7 +79,7 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
 /// `mapAttrs (name: version: self.callHackage name version { }) { a = "1"; … }`:
 /// the name and version come from a literal set, so the site is batchable
 /// with one entry per element.
-fn pins(call: &Call) -> Option<Value> {
+fn pins(call: &Call) -> Option<Vec<Pin>> {
     let per = per_element(&call.node)?;
     let head = Callee::of(&per.call.head)?;
     if head.name() != "mapAttrs" {
@@ -80,23 +106,32 @@ fn pins(call: &Call) -> Option<Value> {
     let mut out = Vec::new();
     for (name, value) in attrset_entries(&set)? {
         let version = string_literal(&value?)?;
-        out.push(json!({ "name": name, "version": version }));
+        out.push(Pin {
+            name,
+            version,
+            sha256: None,
+        });
     }
-    Some(Value::Array(out))
+    Some(out)
 }
 
 /// `hackage = name: version: self.callHackage name version { };` called
 /// with literals (`hackage "a" "1.0"`): one element per call.
-fn helper_calls(call: &Call) -> Option<Value> {
+fn helper_calls(call: &Call) -> Option<Vec<Pin>> {
     let param = |node: &SyntaxNode| {
         let n = unparen(node);
         (n.kind() == NODE_IDENT && matches!(resolve(&n), Binding::Param)).then_some(n)
     };
     let (n, v) = (param(call.arg(0)?)?, param(call.arg(1)?)?);
     let rows = super::helper::literal_args(&[n, v])?;
-    Some(Value::Array(
-        rows.into_iter()
-            .map(|r| json!({ "name": r[0], "version": r[1] }))
-            .collect(),
-    ))
+    rows.into_iter()
+        .map(|r| match <[String; 2]>::try_from(r) {
+            Ok([name, version]) => Some(Pin {
+                name,
+                version,
+                sha256: None,
+            }),
+            Err(_) => None,
+        })
+        .collect()
 }

@@ -3,9 +3,9 @@
 use super::multiplicity::resolve_literal;
 use super::scope::{Binding, resolve_name};
 use super::syntax::{Call, Callee, attrset_get, ident_text, unparen};
-use super::{Batch, KindDecl, Finding, Kind, is_package_set_function, literal_arg};
+use super::{Args, Batch, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
-use serde_json::Value;
+use serde::Serialize;
 
 /// The `hackage-direct` kind, declared once (the registry in `detect/mod.rs` lists it).
 pub const KIND: KindDecl = KindDecl {
@@ -15,6 +15,20 @@ pub const KIND: KindDecl = KindDecl {
     detect,
     batch: Batch::Haskell,
 };
+
+/// The package pinned (`pkg`, `ver`, `sha256`), or the packages a helper's
+/// calls pin (`elements`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pins {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elements: Option<Vec<Pin>>,
+}
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     if callee.name() != "callHackageDirect" || !is_package_set_function(callee) {
@@ -35,11 +49,21 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     };
     let f = Finding::new(Kind::HackageDirect, call.args.len().min(2), message);
     Some(match (pkg, ver, sha256) {
-        (Some(p), Some(v), Some(h)) => f.arg("name", p).arg("version", v).arg("sha256", h),
+        (Some(p), Some(v), Some(h)) => f.with(Args::HackageDirect(Pins {
+            name: Some(p),
+            version: Some(v),
+            sha256: Some(h),
+            elements: None,
+        })),
         _ => match spec.as_ref().and_then(helper_calls) {
             Some(elements) => {
                 let calls = elements.len();
-                let mut f = f.arg("elements", Value::Array(elements));
+                let mut f = f.with(Args::HackageDirect(Pins {
+                    name: None,
+                    version: None,
+                    sha256: None,
+                    elements: Some(elements),
+                }));
                 f.rounds = calls;
                 f
             }
@@ -51,40 +75,38 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
 /// `hackage = pkg: ver: sha256: self.callHackageDirect { inherit pkg ver sha256; } { };`
 /// (any of the fields a literal or a parameter of the helper) called with
 /// literals: one element per call.
-fn helper_calls(spec: &SyntaxNode) -> Option<Vec<Value>> {
-    const FIELDS: [(&str, &str); 3] = [("pkg", "name"), ("ver", "version"), ("sha256", "sha256")];
+fn helper_calls(spec: &SyntaxNode) -> Option<Vec<Pin>> {
+    const FIELDS: [&str; 3] = ["pkg", "ver", "sha256"];
     // Each field: its literal, or the identifier naming a helper parameter.
-    let mut literal = Vec::new();
+    let mut literal: [Option<String>; 3] = Default::default();
     let mut params = Vec::new();
-    for (field, _) in FIELDS {
+    for (i, field) in FIELDS.into_iter().enumerate() {
         let node = field_node(spec, field)?;
         match literal_arg(&node) {
-            Some(l) => literal.push(Some(l)),
+            Some(l) => literal[i] = Some(l),
             None => {
                 let n = unparen(&node);
                 let name = ident_text(&n)?;
                 if !matches!(resolve_name(&n, &name), Binding::Param) {
                     return None;
                 }
-                literal.push(None);
                 params.push(n);
             }
         }
     }
     let rows = super::helper::literal_args(&params)?;
-    Some(
-        rows.into_iter()
-            .map(|row| {
-                let mut row = row.into_iter();
-                let mut e = serde_json::Map::new();
-                for ((_, key), lit) in FIELDS.iter().zip(&literal) {
-                    let v = lit.clone().or_else(|| row.next()).unwrap_or_default();
-                    e.insert((*key).to_string(), Value::String(v));
-                }
-                Value::Object(e)
+    rows.into_iter()
+        .map(|row| {
+            let mut row = row.into_iter();
+            let [name, version, sha256] =
+                literal.clone().map(|lit| lit.or_else(|| row.next()));
+            Some(Pin {
+                name: name?,
+                version: version?,
+                sha256: Some(sha256?),
             })
-            .collect(),
-    )
+        })
+        .collect()
 }
 
 /// The value of `field` in the set literal `spec`: `field = v;`, or the name

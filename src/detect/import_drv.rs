@@ -1,9 +1,10 @@
 //! `import` / `scopedImport` / `callPackage` of a derivation output.
 
+pub use super::drv::Target;
 use super::drv::drv_output;
 use super::scope::refers_to_builtin;
 use super::syntax::{Call, Callee, leading_interpolation, unparen};
-use super::{Batch, KindDecl, Confidence, Finding, Kind};
+use super::{Args, Batch, KindDecl, Confidence, Finding, Kind};
 use rnix::SyntaxNode;
 
 /// The import a call makes: the function, the expression imported, and how
@@ -46,8 +47,10 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     Some(
         Finding::new(Kind::ImportDrv, arity, message)
             .confidence(confidence)
-            .arg("function", fname)
-            .arg("target", shown)
+            .with(Args::ImportDrv(Target {
+                function: fname.to_string(),
+                target: shown,
+            }))
             .batchable_if(super::generic::batchability(&call.node, &target).map(drop)),
     )
 }

@@ -18,7 +18,7 @@ pub mod syntax;
 use crate::source::LineIndex;
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use syntax::{Call, Callee};
 
 /// Everything about one kind of site, declared once, in the kind's own
@@ -53,13 +53,23 @@ pub enum Batch {
 /// reporting order (a call matches the first detector that claims it).
 /// Adding a kind is adding its file and a line here.
 macro_rules! kinds {
-    ($($variant:ident => $module:ident),* $(,)?) => {
+    ($($variant:ident => $module:ident :: $args:ident),* $(,)?) => {
         $(pub mod $module;)*
 
         /// The kinds of IFD site.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Kind {
             $($variant),*
+        }
+
+        /// A site's kind-specific data, each kind's type declared in its
+        /// file; serialised as the site's `args` object.
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(untagged)]
+        pub enum Args {
+            /// Nothing known (`{}`).
+            Empty(Empty),
+            $($variant($module::$args)),*
         }
 
         impl Kind {
@@ -76,13 +86,48 @@ macro_rules! kinds {
 }
 
 kinds! {
-    Hackage => hackage,
-    HackageDirect => hackage_direct,
-    Cabal2nix => cabal2nix,
-    SourceOverrides => source_overrides,
-    ImportDrv => import_drv,
-    ReadDrv => read_drv,
-    BuiltinFetch => builtin_fetch,
+    Hackage => hackage::Pins,
+    HackageDirect => hackage_direct::Pins,
+    Cabal2nix => cabal2nix::Source,
+    SourceOverrides => source_overrides::Entries,
+    ImportDrv => import_drv::Target,
+    ReadDrv => read_drv::Target,
+    BuiltinFetch => builtin_fetch::Fetch,
+}
+
+/// No data: serialised as `{}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Empty {}
+
+impl Default for Args {
+    fn default() -> Args {
+        Args::Empty(Empty {})
+    }
+}
+
+impl Args {
+    /// The string values among the data (for attribution by name).
+    pub fn strings(&self) -> Vec<String> {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map
+                .into_iter()
+                .filter_map(|(_, v)| match v {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A package pinned by name and version (and, for callHackageDirect, hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pin {
+    pub name: String,
+    pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 impl Kind {
@@ -141,8 +186,8 @@ pub struct Finding {
     pub arity: usize,
     /// `Err(reason)` when the site cannot be batched.
     pub batchable: Result<(), String>,
-    /// Kind-specific arguments (`name`, `version`, …).
-    pub args: Map<String, Value>,
+    /// Kind-specific data (`name`, `version`, …).
+    pub args: Args,
     /// One line: why this blocks evaluation.
     pub message: String,
     /// Serial rounds this one site costs when evaluated once (e.g. one per
@@ -157,14 +202,14 @@ impl Finding {
             confidence: Confidence::Definite,
             arity,
             batchable: Ok(()),
-            args: Map::new(),
+            args: Args::default(),
             message,
             rounds: 1,
         }
     }
 
-    pub fn arg(mut self, key: &str, value: impl Into<Value>) -> Finding {
-        self.args.insert(key.to_string(), value.into());
+    pub fn with(mut self, args: Args) -> Finding {
+        self.args = args;
         self
     }
 
@@ -207,7 +252,7 @@ pub struct Site {
     pub elements: Option<usize>,
     /// Source text of the callee, e.g. `self.callHackage`.
     pub call: String,
-    pub args: Map<String, Value>,
+    pub args: Args,
     pub message: String,
     /// Serial IFD rounds this site costs in one full evaluation.
     pub rounds: usize,

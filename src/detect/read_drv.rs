@@ -4,10 +4,11 @@
 //! `lib.fileContents`, `lib.importJSON`, `lib.importTOML`, `lib.pathType`, …
 //! (and so `fromJSON (readFile …)`).
 
+pub use super::drv::Target;
 use super::drv::drv_output;
 use super::scope::{refers_to_builtin_or_alias, refers_to_lib};
 use super::syntax::{Call, Callee, attrset_get, unparen};
-use super::{Batch, KindDecl, Finding, Kind, is_package_set_function};
+use super::{Args, Batch, KindDecl, Finding, Kind, is_package_set_function};
 use rnix::SyntaxNode;
 
 /// Builtins and which argument is the path.
@@ -78,8 +79,10 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     Some(
         Finding::new(Kind::ReadDrv, arity, message)
             .confidence(confidence)
-            .arg("function", fname)
-            .arg("target", shown)
+            .with(Args::ReadDrv(Target {
+                function: fname.to_string(),
+                target: shown,
+            }))
             .batchable_if(super::generic::batchability(&call.node, &target).map(drop)),
     )
 }

@@ -2,8 +2,8 @@
 
 use super::multiplicity::resolve_literal;
 use super::syntax::{Call, Callee, attrset_entries, is_path, string_literal, unparen};
-use super::{Batch, KindDecl, Finding, Kind};
-use serde_json::{Map, Value};
+use super::{Args, Batch, Finding, Kind, KindDecl};
+use serde::Serialize;
 
 /// The `source-overrides` kind, declared once (the registry in `detect/mod.rs` lists it).
 pub const KIND: KindDecl = KindDecl {
@@ -13,6 +13,32 @@ pub const KIND: KindDecl = KindDecl {
     detect,
     batch: Batch::Haskell,
 };
+
+/// Each entry's version string or path literal (`null`: neither), in source
+/// order, and how many.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entries {
+    #[serde(serialize_with = "as_map")]
+    pub entries: Vec<(String, Option<Override>)>,
+    pub count: usize,
+}
+
+/// One entry of the overrides (serialised as its text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Override {
+    /// `name = "1.2";`: callHackage.
+    Version(String),
+    /// `name = ./path;`: callCabal2nix (the literal's text).
+    Path(String),
+}
+
+fn as_map<S: serde::Serializer>(
+    entries: &[(String, Option<Override>)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(entries.iter().map(|(k, v)| (k, v)))
+}
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     if callee.name() != "packageSourceOverrides" {
@@ -34,27 +60,22 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     let Some(entries) = entries else {
         return Some(f.not_batchable("the overrides are not a literal attribute set"));
     };
-    let mut map = Map::new();
+    let mut list = Vec::new();
     let mut literal = true;
     for (name, value) in entries {
         let value = value.map(|v| unparen(&v));
         let shown = match &value {
-            Some(v) if is_path(v) => Value::String(v.text().to_string()),
-            Some(v) => match string_literal(v) {
-                Some(s) => Value::String(s),
-                None => {
-                    literal = false;
-                    Value::Null
-                }
-            },
-            None => {
-                literal = false;
-                Value::Null
-            }
+            Some(v) if is_path(v) => Some(Override::Path(v.text().to_string())),
+            Some(v) => string_literal(v).map(Override::Version),
+            None => None,
         };
-        map.insert(name, shown);
+        literal &= shown.is_some();
+        list.push((name, shown));
     }
-    f = f.arg("entries", Value::Object(map)).arg("count", count);
+    f = f.with(Args::SourceOverrides(Entries {
+        entries: list,
+        count,
+    }));
     Some(if literal {
         f
     } else {

@@ -10,8 +10,8 @@
 //!
 //! The most specific match (most literal characters) wins.
 
-use crate::detect::{Kind, Site};
-use serde_json::Value;
+use crate::detect::source_overrides::Override;
+use crate::detect::{Args, Site};
 
 /// Where a derivation comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,37 +152,56 @@ impl Index {
                 kind: s.kind.as_str(),
                 batchable: s.batchable,
             };
-            let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-            match s.kind {
-                Kind::Hackage | Kind::HackageDirect => {
-                    let mut one = |v: &Value| {
-                        // callHackageDirect is callCabal2nix of a fetched
-                        // tarball: `cabal2nix-NAME`.
-                        if let (Kind::HackageDirect, Some(n)) = (s.kind, str_of(v, "name")) {
-                            entries.push((Pattern::Exact(format!("cabal2nix-{n}")), site.clone()));
-                        }
-                        if let (Some(n), Some(ver)) = (str_of(v, "name"), str_of(v, "version")) {
-                            entries.push((Pattern::Suffix(format!("{n}-{ver}")), site.clone()));
-                        }
-                    };
-                    let args = Value::Object(s.args.clone());
-                    one(&args);
-                    if let Some(Value::Array(els)) = s.args.get("elements") {
-                        els.iter().for_each(&mut one);
+            let mut exact = Vec::new();
+            let mut pin = |name: &str, version: Option<&str>, direct: bool| {
+                // callHackageDirect is callCabal2nix of a fetched tarball:
+                // `cabal2nix-NAME`.
+                if direct {
+                    entries.push((Pattern::Exact(format!("cabal2nix-{name}")), site.clone()));
+                }
+                if let Some(ver) = version {
+                    entries.push((Pattern::Suffix(format!("{name}-{ver}")), site.clone()));
+                }
+            };
+            match &s.args {
+                Args::Hackage(p) => {
+                    if let Some(n) = &p.name {
+                        pin(n, p.version.as_deref(), false);
+                    }
+                    for e in p.elements.iter().flatten() {
+                        pin(&e.name, Some(&e.version), false);
                     }
                 }
-                Kind::Cabal2nix | Kind::SourceOverrides => {
-                    if let Some(Value::String(n)) = s.args.get("name") {
-                        entries.push((Pattern::Exact(format!("cabal2nix-{n}")), site.clone()));
-                        entries.push((Pattern::Exact(n.clone()), site.clone()));
+                Args::HackageDirect(p) => {
+                    if let Some(n) = &p.name {
+                        pin(n, p.version.as_deref(), true);
+                    }
+                    for e in p.elements.iter().flatten() {
+                        pin(&e.name, Some(&e.version), true);
+                    }
+                }
+                Args::Cabal2nix(c) => {
+                    if let Some(n) = &c.name {
+                        pin(n, None, true);
+                        exact.push(n.clone());
+                    }
+                }
+                Args::SourceOverrides(o) => {
+                    for (n, value) in &o.entries {
+                        match value {
+                            Some(Override::Version(v)) => pin(n, Some(v), false),
+                            // A path: `cabal2nix-NAME`.
+                            _ => pin(n, None, true),
+                        }
                     }
                 }
                 _ => {}
             }
+            entries.extend(exact.into_iter().map(|n| (Pattern::Exact(n), site.clone())));
             // Literal names in any argument (and the callee text).
-            let mut texts: Vec<&str> = s.args.values().filter_map(Value::as_str).collect();
-            texts.push(&s.call);
-            for text in texts {
+            let mut texts = s.args.strings();
+            texts.push(s.call.clone());
+            for text in &texts {
                 for pieces in literals(text) {
                     let fixed: usize = pieces.iter().map(String::len).sum();
                     if fixed >= 2 && !pieces.iter().any(|p| p.contains(char::is_whitespace)) {

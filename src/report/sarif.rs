@@ -1,7 +1,7 @@
 //! `--format sarif`: SARIF 2.1.0, one rule per site kind, for GitHub code
 //! scanning and other SARIF viewers.
 
-use crate::detect::{Confidence, Kind};
+use crate::detect::{Args, Confidence, Kind};
 use crate::scan::Scan;
 use serde_json::{Value, json};
 
@@ -24,9 +24,7 @@ pub fn render(scan: &Scan) -> String {
         .iter()
         .map(|s| {
             let level = match (s.kind, s.confidence) {
-                (Kind::BuiltinFetch, _) if s.args.get("pinned") == Some(&Value::Bool(true)) => {
-                    "note"
-                }
+                (_, _) if matches!(&s.args, Args::BuiltinFetch(f) if f.pinned) => "note",
                 (_, Confidence::Possible) => "note",
                 _ => "warning",
             };

@@ -6,10 +6,11 @@
 use super::entries::add_entries;
 use super::paths::{indent_before, parent_of, relative_path};
 use super::{Action, BATCH_NAME, SiteOutcome, outcome};
+use crate::detect::cabal2nix::SrcKind;
 use crate::detect::overlay;
 use crate::detect::scope::{Binding, resolve_name};
 use crate::detect::syntax::{Call, Callee, ident_text, is_outermost_apply, unparen};
-use crate::detect::{Kind, Site};
+use crate::detect::{Args, Site};
 use crate::edit::TextEdit;
 use crate::manifest::FileEntries;
 use rnix::{SyntaxKind::*, SyntaxNode, TextSize};
@@ -84,14 +85,7 @@ pub(super) fn plan_file(text: &str, file: &str, sites: &[&Site], manifest_file: 
                     }
                 },
             };
-            add_entries(
-                &mut scratch,
-                site,
-                &call,
-                file,
-                manifest_file,
-                String::new(),
-            )?;
+            add_entries(&mut scratch, site, file, manifest_file, String::new())?;
             let plan = binds.entry(key).or_insert_with(|| BindPlan {
                 bind,
                 sources: BTreeMap::new(),
@@ -160,26 +154,19 @@ pub(super) fn plan_file(text: &str, file: &str, sites: &[&Site], manifest_file: 
     for l in located {
         let line = (l.site.line as isize + shift(l.site.byte_range[0])).max(1);
         let origin = format!("{file}:{line}");
-        let result = add_entries(
-            &mut out.entries,
-            l.site,
-            &l.call,
-            file,
-            manifest_file,
-            origin,
-        )
-        .and_then(|()| {
-            if l.routed {
-                return Ok(Action::Routed);
-            }
-            let callee = Callee::of(&l.call.head).ok_or("callee is not a name")?;
-            let range = l.call.head.text_range();
-            out.edits.push(TextEdit::replace(
-                usize::from(range.start())..usize::from(range.end()),
-                format!("{BATCH_NAME}.{}", callee.name()),
-            ));
-            Ok(Action::Edited)
-        });
+        let result =
+            add_entries(&mut out.entries, l.site, file, manifest_file, origin).and_then(|()| {
+                if l.routed {
+                    return Ok(Action::Routed);
+                }
+                let callee = Callee::of(&l.call.head).ok_or("callee is not a name")?;
+                let range = l.call.head.text_range();
+                out.edits.push(TextEdit::replace(
+                    usize::from(range.start())..usize::from(range.end()),
+                    format!("{BATCH_NAME}.{}", callee.name()),
+                ));
+                Ok(Action::Edited)
+            });
         out.outcomes.push(match result {
             Ok(action) => outcome(l.site, action, None),
             Err(reason) => outcome(l.site, Action::Skipped, Some(reason)),
@@ -192,13 +179,12 @@ pub(super) fn plan_file(text: &str, file: &str, sites: &[&Site], manifest_file: 
 /// A `callCabal2nix` source that is not a path literal: it goes into the
 /// batch binding (package name, source text).
 fn caller_source(site: &Site, call: &Call) -> Option<(String, String)> {
-    if site.kind != Kind::Cabal2nix
-        || site.args.get("src_kind").and_then(|v| v.as_str()) == Some("path")
-    {
-        return None;
+    match &site.args {
+        Args::Cabal2nix(c) if c.src_kind != Some(SrcKind::Path) => {
+            Some((c.name.clone()?, unparen(call.arg(1)?).text().to_string()))
+        }
+        _ => None,
     }
-    let name = site.args.get("name")?.as_str()?.to_string();
-    Some((name, unparen(call.arg(1)?).text().to_string()))
 }
 
 /// The value of the overlay body's `ifdBatch` binding, if it has one.

@@ -22,8 +22,13 @@ fn one(src: &str) -> Site {
     s.remove(0)
 }
 
+/// A site's data as its JSON (`args` in `scan --format json`).
+fn args(site: &Site) -> serde_json::Value {
+    serde_json::to_value(&site.args).unwrap_or_default()
+}
+
 fn arg(site: &Site, key: &str) -> String {
-    match site.args.get(key) {
+    match args(site).get(key) {
         Some(serde_json::Value::String(s)) => s.clone(),
         other => format!("{other:?}"),
     }
@@ -162,7 +167,7 @@ fn a_helper_called_with_literals_is_one_site_with_an_entry_per_call() {
     // One round per call of the helper.
     assert_eq!(s.rounds, 2);
     assert_eq!(
-        s.args
+        args(&s)
             .get("elements")
             .map(|e| e.to_string())
             .unwrap_or_default(),
@@ -174,7 +179,7 @@ fn a_helper_called_with_literals_is_one_site_with_an_entry_per_call() {
     );
     assert!(s.batchable, "{s:#?}");
     assert_eq!(
-        s.args
+        args(&s)
             .get("elements")
             .map(|e| e.to_string())
             .unwrap_or_default(),
@@ -201,7 +206,7 @@ fn hotspots_inside_map_like_functions() {
     assert_eq!(s.rounds, 2);
     assert!(s.batchable, "{s:#?}");
     assert_eq!(
-        s.args
+        args(&s)
             .get("elements")
             .map(|e| e.to_string())
             .unwrap_or_default(),
@@ -278,7 +283,7 @@ fn source_overrides_count_entries() {
     );
     assert_eq!(s.kind, Kind::SourceOverrides);
     assert_eq!(s.rounds, 3);
-    assert_eq!(s.args.get("count"), Some(&serde_json::json!(3)));
+    assert_eq!(args(&s).get("count"), Some(&serde_json::json!(3)));
     assert!(s.batchable);
 }
 
@@ -336,15 +341,15 @@ fn read_drv_forms() {
 fn builtin_fetchers_pinned_and_not() {
     let s = one("builtins.fetchTarball \"https://x/y.tar.gz\"");
     assert_eq!(s.kind, Kind::BuiltinFetch);
-    assert_eq!(s.args.get("pinned"), Some(&serde_json::json!(false)));
+    assert_eq!(args(&s).get("pinned"), Some(&serde_json::json!(false)));
     let s = one("fetchTarball { url = \"https://x\"; sha256 = \"0abc\"; }");
-    assert_eq!(s.args.get("pinned"), Some(&serde_json::json!(true)));
+    assert_eq!(args(&s).get("pinned"), Some(&serde_json::json!(true)));
     let s = one(
         "builtins.fetchGit { url = \"https://x\"; rev = \"0123456789abcdef0123456789abcdef01234567\"; }",
     );
-    assert_eq!(s.args.get("pinned"), Some(&serde_json::json!(true)));
+    assert_eq!(args(&s).get("pinned"), Some(&serde_json::json!(true)));
     let s = one("builtins.fetchTree { type = \"github\"; owner = \"o\"; repo = \"r\"; }");
-    assert_eq!(s.args.get("pinned"), Some(&serde_json::json!(false)));
+    assert_eq!(args(&s).get("pinned"), Some(&serde_json::json!(false)));
     // pkgs.fetchurl is a fixed-output derivation, not a builtin fetch.
     assert!(kinds("{ pkgs }: pkgs.fetchurl { url = \"u\"; sha256 = \"h\"; }").is_empty());
     assert!(kinds("{ pkgs }: with pkgs; fetchurl { url = \"u\"; sha256 = \"h\"; }").is_empty());
@@ -589,7 +594,7 @@ fn read_aliases_and_operands() {
 
 #[test]
 fn builtin_fetch_pins_and_urls() {
-    let pinned = |src: &str| one(src).args.get("pinned").cloned();
+    let pinned = |src: &str| args(&one(src)).get("pinned").cloned();
     assert_eq!(
         pinned(
             "builtins.fetchGit ({ url = \"u\"; rev = \"abc\"; } // lib.optionalAttrs c { ref = \"x\"; })"
@@ -614,7 +619,7 @@ fn builtin_fetch_pins_and_urls() {
         let s = one(src);
         assert_eq!(s.confidence, Confidence::Definite, "{src}");
         assert_eq!(
-            s.args.get("pinned_known"),
+            args(&s).get("pinned_known"),
             Some(&serde_json::json!(false)),
             "{src}"
         );
@@ -627,8 +632,8 @@ fn builtin_fetch_pins_and_urls() {
         arg(&s, "url"),
         "https://github.com/NixOS/nixpkgs/archive/3de5266.tar.gz"
     );
-    assert_eq!(s.args.get("pinned"), Some(&serde_json::json!(false)));
-    assert!(s.args.get("pinned_known").is_none());
+    assert_eq!(args(&s).get("pinned"), Some(&serde_json::json!(false)));
+    assert!(args(&s).get("pinned_known").is_none());
 }
 
 #[test]
