@@ -273,9 +273,16 @@ pub const ALLOW_MARKER: &str = "ifd-batch: allow";
 
 /// Run every detector over a parsed file.
 pub fn detect(root: &SyntaxNode, text: &str, file: &str) -> FileSites {
+    detect_calls(root, text, file).0
+}
+
+/// [`detect`], and each site's call (`calls[i]` is `sites[i]`'s) for the
+/// stages that act on the tree while it is alive (`rewrite`).
+pub fn detect_calls(root: &SyntaxNode, text: &str, file: &str) -> (FileSites, Vec<Call>) {
     // Most files have no site: build the line index only when one is found.
     let index = std::cell::OnceCell::new();
     let mut out = FileSites::default();
+    let mut calls = Vec::new();
     for node in candidate_calls(root) {
         let index = index.get_or_init(|| LineIndex::new(text));
         let Some(call) = Call::flatten(&node) else {
@@ -335,8 +342,9 @@ pub fn detect(root: &SyntaxNode, text: &str, file: &str) -> FileSites {
             rounds,
             rounds_exact: per.is_none() || elements.is_some(),
         });
+        calls.push(call);
     }
-    out
+    (out, calls)
 }
 
 /// A string argument that is a literal, or a name bound (let / rec) to one.

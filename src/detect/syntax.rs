@@ -84,15 +84,6 @@ impl Call {
     }
 }
 
-/// Is `node` the outermost application of its chain (not the function part of
-/// a bigger application)?
-pub fn is_outermost_apply(node: &SyntaxNode) -> bool {
-    node.kind() == NODE_APPLY
-        && !node
-            .parent()
-            .is_some_and(|p| p.kind() == NODE_APPLY && p.first_child().as_ref() == Some(node))
-}
-
 /// The name of a callee: `self.callHackage` → (Some("self"), ["callHackage"]),
 /// `callHackage` → (None, ["callHackage"]), `pkgs.haskell.lib.dontCheck` →
 /// (Some("pkgs"), ["haskell", "lib", "dontCheck"]). Dynamic attributes give None.

@@ -9,11 +9,10 @@
 use crate::detect::Site;
 use crate::detect::generic::{GROUP_NAME, batchability, target, unwrap_ready};
 use crate::detect::scope::{Binding, binding_in};
+use crate::detect::syntax::Call;
 use crate::detect::syntax::unparen;
 use crate::edit::TextEdit;
-use crate::rewrite::{
-    Action, SiteOutcome, find_call, indent_before, outcome, parent_of, relative_path,
-};
+use crate::rewrite::{Action, SiteOutcome, indent_before, outcome, parent_of, relative_path};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use std::collections::BTreeMap;
 
@@ -26,20 +25,22 @@ pub(crate) struct GenericPlan {
     pub groups: Vec<String>,
 }
 
-pub(crate) fn plan(text: &str, file: &str, sites: &[&Site], manifest_file: &str) -> GenericPlan {
+pub(crate) fn plan(
+    text: &str,
+    file: &str,
+    sites: &[(&Site, &Call)],
+    manifest_file: &str,
+) -> GenericPlan {
     let mut out = GenericPlan {
         edits: Vec::new(),
         outcomes: Vec::new(),
         groups: Vec::new(),
     };
-    let tree = crate::scan::parse(text).syntax();
     // scope start → (scope, member texts in first-seen order, sites)
     let mut groups: BTreeMap<usize, (SyntaxNode, Vec<String>, usize)> = BTreeMap::new();
-    for site in sites {
+    for &(site, call) in sites {
         let result = (|| -> Result<Action, String> {
-            let call = find_call(&tree, site.byte_range[0])
-                .ok_or("internal: call not found in the reparsed file")?;
-            let target = target(&call).ok_or("internal: no derivation argument")?;
+            let target = target(call).ok_or("internal: no derivation argument")?;
             let (scope, member) = batchability(&call.node, &target)?;
             let group = groups
                 .entry(usize::from(scope.text_range().start()))

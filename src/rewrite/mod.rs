@@ -21,13 +21,14 @@ mod overlay;
 mod paths;
 mod write;
 
-pub(crate) use overlay::find_call;
 use overlay::plan_file;
 
+use crate::detect::syntax::Call;
 use crate::detect::{Batch, Kind, Site};
 use crate::edit;
+use crate::manifest::FileEntries;
 use crate::manifest::Manifest;
-use crate::scan::{FileError, Scan, ScanOptions, scan_in};
+use crate::scan::{FileError, FileTree, Scan, ScanOptions, scan_planned};
 pub use paths::relative_path;
 pub(crate) use paths::{indent_before, parent_of};
 use serde::Serialize;
@@ -114,15 +115,14 @@ pub fn plan(root: &Path, manifest_file: &str) -> Plan {
 pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -> Plan {
     let manifest_old = std::fs::read_to_string(root.join(manifest_file)).ok();
     let mut manifest_error = None;
-    let (scanned, mut manifest): (Scan, Manifest) = match files {
-        None => (
-            scan_in(
-                root,
-                &[root.to_path_buf()],
-                &ScanOptions { keep_sources: true },
-            ),
-            Manifest::default(),
-        ),
+    // Each file is planned in its scan task, while its tree is alive.
+    let opts = ScanOptions {
+        keep_sources: false,
+    };
+    let scan =
+        |paths: &[PathBuf]| scan_planned(root, paths, &opts, |t| plan_tree(t, manifest_file));
+    let ((scanned, planned), mut manifest) = match files {
+        None => (scan(&[root.to_path_buf()]), Manifest::default()),
         Some(files) => {
             let paths: Vec<PathBuf> = files
                 .iter()
@@ -149,19 +149,16 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
                     .remove(&crate::scan::relative_name(root, &root.join(f)));
             }
             let scanned = if paths.is_empty() {
-                Scan::default()
+                (Scan::default(), BTreeMap::new())
             } else {
-                scan_in(root, &paths, &ScanOptions { keep_sources: true })
+                scan(&paths)
             };
             (scanned, base)
         }
     };
-    let mut by_file: BTreeMap<&str, Vec<&Site>> = BTreeMap::new();
     let mut sites = Vec::new();
     for s in &scanned.sites {
-        if s.kind.decl().batch != Batch::No && s.batchable {
-            by_file.entry(&s.file).or_default().push(s);
-        } else {
+        if s.kind.decl().batch == Batch::No || !s.batchable {
             sites.push(outcome(
                 s,
                 Action::Skipped,
@@ -175,47 +172,21 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
     let mut errors = scanned.errors.clone();
     errors.extend(manifest_error);
     let mut generic_groups: Vec<String> = Vec::new();
-    for (file, file_sites) in by_file {
-        let Some(text) = scanned.sources.get(file) else {
-            continue;
-        };
-        let (generic_sites, haskell_sites): (Vec<&Site>, Vec<&Site>) = file_sites
-            .iter()
-            .partition(|s| s.kind.decl().batch == Batch::Generic);
-        let mut planned = plan_file(text, file, &haskell_sites, manifest_file);
-        if !generic_sites.is_empty() {
-            let g = generic::plan(text, file, &generic_sites, manifest_file);
-            generic_groups.extend(g.groups);
-            planned.edits.extend(g.edits);
-            planned.outcomes.extend(g.outcomes);
+    for (file, p) in planned {
+        sites.extend(p.outcomes);
+        generic_groups.extend(p.groups);
+        errors.extend(p.error);
+        if !p.entries.is_empty() {
+            manifest.files.insert(file.clone(), p.entries);
         }
-        sites.extend(planned.outcomes);
-        if !planned.entries.is_empty() {
-            manifest.files.insert(file.to_string(), planned.entries);
-        }
-        if planned.edits.is_empty() {
-            continue;
-        }
-        match edit::apply(text, &planned.edits) {
-            Ok(new) => {
-                if let Some(e) = reparse_error(&new, file) {
-                    errors.push(e);
-                    continue;
-                }
-                changes.push(FileChange {
-                    file: file.to_string(),
-                    path: root.join(file),
-                    old: text.clone(),
-                    new,
-                    generated: false,
-                });
-            }
-            Err(e) => errors.push(FileError {
-                file: file.to_string(),
-                line: None,
-                column: None,
-                message: format!("internal error planning edits: {e}; file left alone"),
-            }),
+        if let Some((old, new)) = p.change {
+            changes.push(FileChange {
+                path: root.join(&file),
+                file,
+                old,
+                new,
+                generated: false,
+            });
         }
     }
     sites.sort_by(|a, b| {
@@ -247,6 +218,65 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
         groups: generic_groups,
         errors,
     }
+}
+
+/// One file's rewrite, planned in its scan task.
+struct Planned {
+    outcomes: Vec<SiteOutcome>,
+    entries: FileEntries,
+    /// Generic groups, described for the report.
+    groups: Vec<String>,
+    /// The old and the new text, when edited.
+    change: Option<(String, String)>,
+    error: Option<FileError>,
+}
+
+/// Plan a file's batchable sites (None: it has none).
+fn plan_tree(t: &FileTree, manifest_file: &str) -> Option<Planned> {
+    let batched = |b: Batch| -> Vec<(&Site, &Call)> {
+        t.sites
+            .iter()
+            .zip(t.calls)
+            .filter(|(s, _)| s.batchable && s.kind.decl().batch == b)
+            .collect()
+    };
+    let (haskell, generic) = (batched(Batch::Haskell), batched(Batch::Generic));
+    if haskell.is_empty() && generic.is_empty() {
+        return None;
+    }
+    let mut planned = plan_file(t.text, t.file, &haskell, manifest_file);
+    let mut groups = Vec::new();
+    if !generic.is_empty() {
+        let g = generic::plan(t.text, t.file, &generic, manifest_file);
+        groups = g.groups;
+        planned.edits.extend(g.edits);
+        planned.outcomes.extend(g.outcomes);
+    }
+    let mut out = Planned {
+        outcomes: planned.outcomes,
+        entries: planned.entries,
+        groups,
+        change: None,
+        error: None,
+    };
+    if planned.edits.is_empty() {
+        return Some(out);
+    }
+    match edit::apply(t.text, &planned.edits) {
+        Ok(new) => match reparse_error(&new, t.file) {
+            Some(e) => out.error = Some(e),
+            None => out.change = Some((t.text.to_string(), new)),
+        },
+        Err(e) => {
+            out.error = Some(FileError {
+                file: t.file.to_string(),
+                line: None,
+                column: None,
+                message: format!("internal error planning edits: {e}; file left alone"),
+            })
+        }
+    }
+    Some(out)
 }
 
 fn reparse_error(text: &str, file: &str) -> Option<FileError> {

@@ -9,11 +9,11 @@ use super::{Action, BATCH_NAME, SiteOutcome, outcome};
 use crate::detect::cabal2nix::SrcKind;
 use crate::detect::overlay;
 use crate::detect::scope::{Binding, resolve_name};
-use crate::detect::syntax::{Call, Callee, ident_text, is_outermost_apply, unparen};
+use crate::detect::syntax::{Call, Callee, ident_text, unparen};
 use crate::detect::{Args, Site};
 use crate::edit::TextEdit;
 use crate::manifest::FileEntries;
-use rnix::{SyntaxKind::*, SyntaxNode, TextSize};
+use rnix::{SyntaxKind::*, SyntaxNode};
 use std::collections::BTreeMap;
 
 pub(super) struct FilePlan {
@@ -43,30 +43,34 @@ struct BindPlan {
 /// A batchable site, located in the parsed file.
 struct Located<'a> {
     site: &'a Site,
-    call: Call,
+    call: &'a Call,
     routed: bool,
 }
 
-pub(super) fn plan_file(text: &str, file: &str, sites: &[&Site], manifest_file: &str) -> FilePlan {
+/// Plan one file's batchable Haskell sites, given with their calls in the
+/// scan's tree.
+pub(super) fn plan_file(
+    text: &str,
+    file: &str,
+    sites: &[(&Site, &Call)],
+    manifest_file: &str,
+) -> FilePlan {
     let mut out = FilePlan {
         edits: Vec::new(),
         entries: FileEntries::default(),
         outcomes: Vec::new(),
     };
-    let root = crate::scan::parse(text).syntax();
     let import_path = relative_path(parent_of(file), manifest_file);
     // First pass: each site's binding, and the sources each binding holds.
     let mut binds: BTreeMap<usize, BindPlan> = BTreeMap::new();
     let mut located: Vec<Located> = Vec::new();
     // Entries with placeholder origins: which sites conflict.
     let mut scratch = FileEntries::default();
-    for site in sites {
+    for &(site, call) in sites {
         let found = (|| -> Result<Located, String> {
-            let call = find_call(&root, site.byte_range[0])
-                .ok_or_else(|| "internal: call not found in the reparsed file".to_string())?;
             let callee = Callee::of(&call.head).ok_or("callee is not a name")?;
             let routed = overlay::is_routed(&callee);
-            let (key, bind) = match overlay::batchable(&call, &callee)? {
+            let (key, bind) = match overlay::batchable(call, &callee)? {
                 None => match resolve_name(&call.head, BATCH_NAME) {
                     Binding::Value(v) => (usize::from(v.text_range().start()), Bind::Existing(v)),
                     _ => return Err(format!("`{BATCH_NAME}` is not bound by a `let`")),
@@ -91,7 +95,7 @@ pub(super) fn plan_file(text: &str, file: &str, sites: &[&Site], manifest_file: 
                 sources: BTreeMap::new(),
                 edited: false,
             });
-            if let Some((name, src)) = caller_source(site, &call) {
+            if let Some((name, src)) = caller_source(site, call) {
                 match plan.sources.get(&name) {
                     Some(other) if *other != src => {
                         return Err(format!(
@@ -308,16 +312,4 @@ fn update_binding(
     let wanted = binding_value(import_path, file, &hself, sources, line_indent(text, start));
     (value.text() != wanted.as_str())
         .then(|| TextEdit::replace(start..usize::from(value.text_range().end()), wanted))
-}
-
-/// The outermost application whose head starts at `start`.
-pub(crate) fn find_call(root: &SyntaxNode, start: usize) -> Option<Call> {
-    let token = root
-        .token_at_offset(TextSize::try_from(start).ok()?)
-        .right_biased()?;
-    token
-        .parent_ancestors()
-        .filter(is_outermost_apply)
-        .filter_map(|n| Call::flatten(&n))
-        .find(|c| usize::from(c.head.text_range().start()) == start)
 }
