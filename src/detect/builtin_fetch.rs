@@ -4,7 +4,7 @@
 use super::multiplicity::resolve_literal;
 use super::scope::refers_to_builtin_or_alias;
 use super::syntax::{Call, Callee, attr_name, attrset_get, string_literal, unparen};
-use super::{Args, Batch, KindDecl, Finding, Kind, literal_arg};
+use super::{Args, Batch, Code, KindDecl, Finding, Kind, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
 
@@ -83,6 +83,7 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
             url,
         }))
         .not_batchable(
+            Code::NotSupported,
             "builtin fetchers run inside the evaluator; pin them or use a fixed-output fetcher",
         );
     Some(f)

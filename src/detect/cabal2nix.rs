@@ -4,7 +4,7 @@
 use super::drv::PRODUCERS;
 use super::multiplicity::resolve_literal;
 use super::syntax::{Call, Callee, attrset_get, is_path, unparen};
-use super::{Args, Batch, Finding, Kind, KindDecl, is_package_set_function, literal_arg};
+use super::{Args, Batch, Code, Reason, Finding, Kind, KindDecl, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
 
@@ -77,7 +77,7 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
             None => {
                 return Some(
                     f.with(Args::Cabal2nix(args))
-                        .not_batchable("cabal2nix options are not a literal string"),
+                        .not_batchable(Code::NotLiteral, "cabal2nix options are not a literal string"),
                 );
             }
         }
@@ -85,23 +85,26 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     let f = f.with(Args::Cabal2nix(args));
     Some(match fname {
         "haskellSrc2nix" => {
-            f.not_batchable("haskellSrc2nix is not batched yet (use callCabal2nix)")
+            f.not_batchable(Code::NotSupported, "haskellSrc2nix is not batched yet (use callCabal2nix)")
         }
         "developPackage" => {
-            f.not_batchable("developPackage builds a development shell; not batched")
+            f.not_batchable(Code::NotSupported, "developPackage builds a development shell; not batched")
         }
-        _ if name.is_none() => f.not_batchable("package name is not a literal string"),
+        _ if name.is_none() => f.not_batchable(Code::NotLiteral, "package name is not a literal string"),
         _ if call.args.len() < arity - 1 => {
-            f.not_batchable("partial application: source not given here")
+            f.not_batchable(Code::PartialApplication, "partial application: source not given here")
         }
         _ => match (&src, src_kind) {
             (Some(_), Some(SrcKind::Path)) => f,
             // Any other source is copied into the overlay's batch binding.
             (Some(src), _) => match super::overlay::batchable(call, callee) {
-                Ok(Some(o)) => f.batchable_if(super::overlay::movable(src, &o)),
+                Ok(Some(o)) => f.batchable_if(
+                    super::overlay::movable(src, &o)
+                        .map_err(|m| Reason::new(Code::SourceNotMovable, m)),
+                ),
                 _ => f,
             },
-            (None, _) => f.not_batchable("source not given here"),
+            (None, _) => f.not_batchable(Code::PartialApplication, "source not given here"),
         },
     })
 }

@@ -12,6 +12,7 @@
 //! derivation of its group in one go, and returns its argument unchanged.
 
 use super::multiplicity::{collection_after, per_element};
+use super::reason::{Code, Reason};
 use super::scope::{Binding, binder, resolve};
 use super::syntax::{Call, Callee, ident_text, leading_interpolation, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
@@ -112,35 +113,40 @@ pub fn group_scope(site: &SyntaxNode) -> Option<SyntaxNode> {
 pub fn batchability(
     site: &SyntaxNode,
     target: &SyntaxNode,
-) -> Result<(SyntaxNode, SyntaxNode), String> {
+) -> Result<(SyntaxNode, SyntaxNode), Reason> {
+    let not_shareable = |m: String| Err(Reason::new(Code::NotShareable, m));
+    let internal = || Reason::new(Code::Internal, "unexpected name");
     let Some(root) = root(target) else {
-        return Err(
+        return not_shareable(
             "the derivation is not a name or a selection from one (bind it with `let` to batch it)"
                 .into(),
         );
     };
     if let Some(branch) = branch_of(site) {
-        return Err(format!(
+        return not_shareable(format!(
             "inside a conditional branch (`{branch}`): a batch would build it even when the branch is not taken"
         ));
     }
     let Some(scope) = group_scope(site) else {
-        return Err("no enclosing `let … in` to bind the batch in".into());
+        return Err(Reason::new(
+            Code::NoScope,
+            "no enclosing `let … in` to bind the batch in",
+        ));
     };
     // Per element (`map (d: import d) drvs`): the group demands the whole
     // collection once.
     let member = match per_element(site) {
         None => root,
         Some(p) => {
-            let base = name_of(&root).ok_or("unexpected name")?;
-            let name = ident_text(&base).ok_or("unexpected name")?;
+            let base = name_of(&root).ok_or_else(internal)?;
+            let name = ident_text(&base).ok_or_else(internal)?;
             let bound_by_element = binder(&base, &name)
                 .is_some_and(|b| b == p.lambda || b.parent().is_some_and(|up| up == p.lambda));
             let collection = collection_after(&p.call, &p.lambda).map(|c| unparen(&c));
             match collection {
                 Some(c) if bound_by_element && name_of(&c).is_some() => c,
                 _ => {
-                    return Err(
+                    return not_shareable(
                         "per-element site whose elements are not the derivations of a named collection: not batched"
                             .into(),
                     );
@@ -149,23 +155,23 @@ pub fn batchability(
         }
     };
     if chained(&member) {
-        return Err(format!(
+        return not_shareable(format!(
             "`{}` itself reads a derivation's output (chained import-from-derivation): it joins a later barrier",
             member.text()
         ));
     }
-    let base = name_of(&member).ok_or("unexpected selection")?;
-    let name = ident_text(&base).ok_or("unexpected name")?;
+    let base = name_of(&member).ok_or_else(internal)?;
+    let name = ident_text(&base).ok_or_else(internal)?;
     // The name must mean the same at the group scope as at the site: a
     // binding made between the scope and the site is not visible there.
     let anchor = scope.first_child().unwrap_or_else(|| scope.clone());
     if binder(&base, &name) != binder(&anchor, &name) {
-        return Err(format!(
+        return not_shareable(format!(
             "`{name}` is bound between the site and its enclosing `let`: the batch cannot see it there"
         ));
     }
     if binder(&base, &name).is_none() {
-        return Err(format!(
+        return not_shareable(format!(
             "`{name}` is not bound lexically (a global or a `with` name)"
         ));
     }

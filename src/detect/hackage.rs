@@ -3,7 +3,7 @@
 use super::multiplicity::{collection_after, per_element, resolve_literal};
 use super::scope::{Binding, resolve};
 use super::syntax::{Call, Callee, attrset_entries, string_literal, unparen};
-use super::{Args, Batch, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg};
+use super::{Args, Batch, Code, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
 
@@ -53,7 +53,7 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     };
     let f = Finding::new(Kind::Hackage, call.args.len().min(3), message);
     if call.args.len() < 2 {
-        return Some(f.not_batchable("partial application: name or version not given here"));
+        return Some(f.not_batchable(Code::PartialApplication, "partial application: name or version not given here"));
     }
     Some(match (name, version) {
         (Some(n), Some(v)) => f.with(Args::Hackage(Pins {
@@ -70,6 +70,7 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
                 f
             }
             (None, None) => f.not_batchable(
+                Code::NotLiteral,
                 "package name or version is not a literal string (nor a name bound to one, nor a literal set mapped over)",
             ),
         },

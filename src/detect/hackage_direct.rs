@@ -3,7 +3,7 @@
 use super::multiplicity::resolve_literal;
 use super::scope::{Binding, resolve_name};
 use super::syntax::{Call, Callee, attrset_get, ident_text, unparen};
-use super::{Args, Batch, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg};
+use super::{Args, Batch, Code, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
 
@@ -67,7 +67,7 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
                 f.rounds = calls;
                 f
             }
-            None => f.not_batchable("pkg, ver and sha256 are not all literal strings"),
+            None => f.not_batchable(Code::NotLiteral, "pkg, ver and sha256 are not all literal strings"),
         },
     })
 }

@@ -12,10 +12,12 @@ pub mod generic;
 pub mod helper;
 pub mod multiplicity;
 pub mod overlay;
+pub mod reason;
 pub mod scope;
 pub mod syntax;
 
 use crate::source::LineIndex;
+pub use reason::{Code, Reason};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
 use serde_json::Value;
@@ -185,7 +187,7 @@ pub struct Finding {
     /// ends after them).
     pub arity: usize,
     /// `Err(reason)` when the site cannot be batched.
-    pub batchable: Result<(), String>,
+    pub batchable: Result<(), Reason>,
     /// Kind-specific data (`name`, `version`, …).
     pub args: Args,
     /// One line: why this blocks evaluation.
@@ -213,13 +215,13 @@ impl Finding {
         self
     }
 
-    pub fn not_batchable(mut self, reason: impl Into<String>) -> Finding {
-        self.batchable = Err(reason.into());
+    pub fn not_batchable(mut self, code: Code, message: impl Into<String>) -> Finding {
+        self.batchable = Err(Reason::new(code, message));
         self
     }
 
     /// Batchable, or not with the reason given.
-    pub fn batchable_if(mut self, b: Result<(), String>) -> Finding {
+    pub fn batchable_if(mut self, b: Result<(), Reason>) -> Finding {
         self.batchable = b;
         self
     }
@@ -246,7 +248,11 @@ pub struct Site {
     pub kind: Kind,
     pub confidence: Confidence,
     pub batchable: bool,
+    /// Why it is not batchable.
     pub reason: Option<String>,
+    /// The reason's stable code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<Code>,
     pub multiplicity: Multiplicity,
     /// For per-element sites whose collection is a literal: its size.
     pub elements: Option<usize>,
@@ -333,7 +339,8 @@ pub fn detect_calls(root: &SyntaxNode, text: &str, file: &str) -> (FileSites, Ve
             kind: finding.kind,
             confidence: finding.confidence,
             batchable: finding.batchable.is_ok(),
-            reason: finding.batchable.err(),
+            reason_code: finding.batchable.as_ref().err().map(|r| r.code),
+            reason: finding.batchable.err().map(|r| r.message),
             multiplicity,
             elements,
             call: call.head.text().to_string(),

@@ -12,6 +12,7 @@
 //! it uses must mean the same at the anchor as at the site.
 
 use super::multiplicity::per_element;
+use super::reason::{Code, Reason};
 use super::scope::{Binding, binder, resolve, resolve_name};
 use super::syntax::{Call, Callee, ident_text, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
@@ -46,7 +47,7 @@ pub fn is_routed(callee: &Callee) -> bool {
 
 /// Can the rewrite route this Haskell call through a batch? The overlay it
 /// is in, or why not. Routed sites need no overlay check.
-pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Overlay>, String> {
+pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Overlay>, Reason> {
     if is_routed(callee) {
         return Ok(None);
     }
@@ -62,9 +63,13 @@ pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Overlay>, String
             }
         }
     }
-    Err(first.unwrap_or_else(|| {
-        "not inside an overlay (`self: super: …`) whose package set it calls".into()
-    }))
+    Err(match first {
+        Some(e) => Reason::new(Code::OtherSet, e),
+        None => Reason::new(
+            Code::NotInOverlay,
+            "not inside an overlay (`self: super: …`) whose package set it calls",
+        ),
+    })
 }
 
 /// Every `a: b: body` around `node`, innermost first, that is not a

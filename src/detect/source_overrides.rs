@@ -2,7 +2,7 @@
 
 use super::multiplicity::resolve_literal;
 use super::syntax::{Call, Callee, attrset_entries, is_path, string_literal, unparen};
-use super::{Args, Batch, Finding, Kind, KindDecl};
+use super::{Args, Batch, Code, Finding, Kind, KindDecl};
 use serde::Serialize;
 
 /// The `source-overrides` kind, declared once (the registry in `detect/mod.rs` lists it).
@@ -58,7 +58,7 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     let mut f = Finding::new(Kind::SourceOverrides, 1, message);
     f.rounds = count;
     let Some(entries) = entries else {
-        return Some(f.not_batchable("the overrides are not a literal attribute set"));
+        return Some(f.not_batchable(Code::NotLiteral, "the overrides are not a literal attribute set"));
     };
     let mut list = Vec::new();
     let mut literal = true;
@@ -79,6 +79,6 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     Some(if literal {
         f
     } else {
-        f.not_batchable("some entries are neither version strings nor path literals")
+        f.not_batchable(Code::NotLiteral, "some entries are neither version strings nor path literals")
     })
 }

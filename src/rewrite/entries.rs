@@ -3,7 +3,7 @@
 use super::paths::rebase_path;
 use crate::detect::cabal2nix::SrcKind;
 use crate::detect::source_overrides::Override;
-use crate::detect::{Args, Site};
+use crate::detect::{Args, Code, Reason, Site};
 use crate::manifest::FileEntries;
 
 pub(super) fn add_entries(
@@ -12,7 +12,9 @@ pub(super) fn add_entries(
     file: &str,
     manifest_file: &str,
     origin: String,
-) -> Result<(), String> {
+) -> Result<(), Reason> {
+    let internal = |m: &str| Reason::new(Code::Internal, m);
+    let conflict = |m: String| Reason::new(Code::Conflict, m);
     match &site.args {
         Args::Hackage(p) => match (&p.name, &p.version, &p.elements) {
             (Some(n), Some(v), _) => entries.add_hackage(n, v, origin),
@@ -21,29 +23,39 @@ pub(super) fn add_entries(
                     entries.add_hackage(&e.name, &e.version, origin.clone());
                 }
             }
-            _ => return Err("name and version unknown".into()),
+            _ => return Err(internal("name and version unknown")),
         },
         Args::HackageDirect(p) => match (&p.name, &p.version, &p.sha256, &p.elements) {
-            (Some(n), Some(v), Some(h), _) => entries.add_hackage_direct(n, v, h, origin)?,
+            (Some(n), Some(v), Some(h), _) => entries
+                .add_hackage_direct(n, v, h, origin)
+                .map_err(conflict)?,
             (_, _, _, Some(elements)) => {
                 for e in elements {
-                    let h = e.sha256.as_deref().ok_or("pkg, ver and sha256 unknown")?;
-                    entries.add_hackage_direct(&e.name, &e.version, h, origin.clone())?;
+                    let h = e
+                        .sha256
+                        .as_deref()
+                        .ok_or_else(|| internal("sha256 unknown"))?;
+                    entries
+                        .add_hackage_direct(&e.name, &e.version, h, origin.clone())
+                        .map_err(conflict)?;
                 }
             }
-            _ => return Err("pkg, ver and sha256 unknown".into()),
+            _ => return Err(internal("pkg, ver and sha256 unknown")),
         },
         Args::Cabal2nix(c) => {
-            let name = c.name.as_deref().ok_or("name unknown")?;
+            let name = c.name.as_deref().ok_or_else(|| internal("name unknown"))?;
             // A path goes into the manifest; any other source is given by the
             // file's batch binding (`CALLER_SOURCE`).
             let src = match (c.src_kind, &c.src) {
-                (Some(SrcKind::Path), Some(src)) => rebase_path(src, file, manifest_file)?,
+                (Some(SrcKind::Path), Some(src)) => rebase_path(src, file, manifest_file)
+                    .map_err(|m| Reason::new(Code::UnsupportedPath, m))?,
                 (_, Some(_)) => crate::manifest::CALLER_SOURCE.to_string(),
-                (_, None) => return Err("source unknown".into()),
+                (_, None) => return Err(internal("source unknown")),
             };
             let options = c.options.as_deref().unwrap_or_default();
-            entries.add_cabal2nix(name, &src, options, origin)?;
+            entries
+                .add_cabal2nix(name, &src, options, origin)
+                .map_err(conflict)?;
         }
         Args::SourceOverrides(o) => {
             for (name, value) in &o.entries {
@@ -52,16 +64,22 @@ pub(super) fn add_entries(
                         entries.add_hackage(name, version, origin.clone())
                     }
                     Some(Override::Path(path)) => {
-                        let src = rebase_path(path, file, manifest_file)?;
-                        entries.add_cabal2nix(name, &src, "", origin.clone())?;
+                        let src = rebase_path(path, file, manifest_file)
+                            .map_err(|m| Reason::new(Code::UnsupportedPath, m))?;
+                        entries
+                            .add_cabal2nix(name, &src, "", origin.clone())
+                            .map_err(conflict)?;
                     }
                     None => {
-                        return Err(format!("override `{name}` is neither a version nor a path"));
+                        return Err(Reason::new(
+                            Code::NotLiteral,
+                            format!("override `{name}` is neither a version nor a path"),
+                        ));
                     }
                 }
             }
         }
-        _ => return Err("not a batchable kind".into()),
+        _ => return Err(internal("not a batchable kind")),
     }
     Ok(())
 }

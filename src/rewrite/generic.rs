@@ -6,11 +6,11 @@
 //! whole group at once. Which sites qualify is decided in
 //! [`crate::detect::generic`], shared with `scan`.
 
-use crate::detect::Site;
 use crate::detect::generic::{GROUP_NAME, batchability, target, unwrap_ready};
 use crate::detect::scope::{Binding, binding_in};
 use crate::detect::syntax::Call;
 use crate::detect::syntax::unparen;
+use crate::detect::{Code, Reason, Site};
 use crate::edit::TextEdit;
 use crate::rewrite::{Action, SiteOutcome, indent_before, outcome, parent_of, relative_path};
 use rnix::{SyntaxKind::*, SyntaxNode};
@@ -39,8 +39,9 @@ pub(crate) fn plan(
     // scope start → (scope, member texts in first-seen order, sites)
     let mut groups: BTreeMap<usize, (SyntaxNode, Vec<String>, usize)> = BTreeMap::new();
     for &(site, call) in sites {
-        let result = (|| -> Result<Action, String> {
-            let target = target(call).ok_or("internal: no derivation argument")?;
+        let result = (|| -> Result<Action, Reason> {
+            let target = target(call)
+                .ok_or_else(|| Reason::new(Code::Internal, "no derivation argument"))?;
             let (scope, member) = batchability(&call.node, &target)?;
             let group = groups
                 .entry(usize::from(scope.text_range().start()))

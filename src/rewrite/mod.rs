@@ -24,7 +24,7 @@ mod write;
 use overlay::plan_file;
 
 use crate::detect::syntax::Call;
-use crate::detect::{Batch, Kind, Site};
+use crate::detect::{Batch, Code, Kind, Reason, Site};
 use crate::edit;
 use crate::manifest::FileEntries;
 use crate::manifest::Manifest;
@@ -49,6 +49,9 @@ pub struct SiteOutcome {
     pub call: String,
     pub action: Action,
     pub reason: Option<String>,
+    /// The reason's stable code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<Code>,
 }
 
 /// What the rewrite does with a site (stable JSON: `edited`, `routed`,
@@ -159,13 +162,11 @@ pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -
     let mut sites = Vec::new();
     for s in &scanned.sites {
         if s.kind.decl().batch == Batch::No || !s.batchable {
-            sites.push(outcome(
-                s,
-                Action::Skipped,
-                s.reason
-                    .clone()
-                    .or_else(|| Some("not a batchable kind".into())),
-            ));
+            let reason = match (&s.reason, s.reason_code) {
+                (Some(m), Some(code)) => Reason::new(code, m.clone()),
+                _ => Reason::new(Code::NotSupported, "not a batchable kind"),
+            };
+            sites.push(outcome(s, Action::Skipped, Some(reason)));
         }
     }
     let mut changes = Vec::new();
@@ -289,7 +290,7 @@ fn reparse_error(text: &str, file: &str) -> Option<FileError> {
     })
 }
 
-pub(crate) fn outcome(s: &Site, action: Action, reason: Option<String>) -> SiteOutcome {
+pub(crate) fn outcome(s: &Site, action: Action, reason: Option<Reason>) -> SiteOutcome {
     SiteOutcome {
         file: s.file.clone(),
         line: s.line,
@@ -297,6 +298,7 @@ pub(crate) fn outcome(s: &Site, action: Action, reason: Option<String>) -> SiteO
         kind: s.kind,
         call: s.call.clone(),
         action,
-        reason,
+        reason_code: reason.as_ref().map(|r| r.code),
+        reason: reason.map(|r| r.message),
     }
 }

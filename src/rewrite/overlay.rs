@@ -10,7 +10,7 @@ use crate::detect::cabal2nix::SrcKind;
 use crate::detect::overlay;
 use crate::detect::scope::{Binding, resolve_name};
 use crate::detect::syntax::{Call, Callee, ident_text, unparen};
-use crate::detect::{Args, Site};
+use crate::detect::{Args, Code, Reason, Site};
 use crate::edit::TextEdit;
 use crate::manifest::FileEntries;
 use rnix::{SyntaxKind::*, SyntaxNode};
@@ -67,13 +67,19 @@ pub(super) fn plan_file(
     // Entries with placeholder origins: which sites conflict.
     let mut scratch = FileEntries::default();
     for &(site, call) in sites {
-        let found = (|| -> Result<Located, String> {
-            let callee = Callee::of(&call.head).ok_or("callee is not a name")?;
+        let found = (|| -> Result<Located, Reason> {
+            let callee = Callee::of(&call.head)
+                .ok_or_else(|| Reason::new(Code::Internal, "callee is not a name"))?;
             let routed = overlay::is_routed(&callee);
             let (key, bind) = match overlay::batchable(call, &callee)? {
                 None => match resolve_name(&call.head, BATCH_NAME) {
                     Binding::Value(v) => (usize::from(v.text_range().start()), Bind::Existing(v)),
-                    _ => return Err(format!("`{BATCH_NAME}` is not bound by a `let`")),
+                    _ => {
+                        return Err(Reason::new(
+                            Code::NotInOverlay,
+                            format!("`{BATCH_NAME}` is not bound by a `let`"),
+                        ));
+                    }
                 },
                 Some(o) => match existing_binding(&o.body) {
                     Some(v) => (usize::from(v.text_range().start()), Bind::Existing(v)),
@@ -98,8 +104,11 @@ pub(super) fn plan_file(
             if let Some((name, src)) = caller_source(site, call) {
                 match plan.sources.get(&name) {
                     Some(other) if *other != src => {
-                        return Err(format!(
-                            "`{name}` is already in this overlay's batch with another source ({other})"
+                        return Err(Reason::new(
+                            Code::Conflict,
+                            format!(
+                                "`{name}` is already in this overlay's batch with another source ({other})"
+                            ),
                         ));
                     }
                     _ => {
@@ -163,7 +172,8 @@ pub(super) fn plan_file(
                 if l.routed {
                     return Ok(Action::Routed);
                 }
-                let callee = Callee::of(&l.call.head).ok_or("callee is not a name")?;
+                let callee = Callee::of(&l.call.head)
+                    .ok_or_else(|| Reason::new(Code::Internal, "callee is not a name"))?;
                 let range = l.call.head.text_range();
                 out.edits.push(TextEdit::replace(
                     usize::from(range.start())..usize::from(range.end()),

@@ -795,3 +795,32 @@ fn the_registry_declares_each_kind_once() {
     callees.dedup();
     assert_eq!(callees.len(), n);
 }
+
+#[test]
+fn every_reason_has_a_stable_code() {
+    use ifd_batch::detect::Code;
+    let code = |src: &str| one(src).reason_code;
+    assert_eq!(
+        code("{ v }: self: super: self.callHackage \"lens\" v { }"),
+        Some(Code::NotLiteral)
+    );
+    assert_eq!(
+        code("self: super: self.callHackage \"lens\""),
+        Some(Code::PartialApplication)
+    );
+    assert_eq!(
+        code("{ pkgs }: pkgs.haskellPackages.callHackage \"a\" \"1\" { }"),
+        Some(Code::NotInOverlay)
+    );
+    assert_eq!(
+        code("{ pkgs }: self: super: pkgs.haskellPackages.callHackage \"a\" \"1\" { }"),
+        Some(Code::OtherSet)
+    );
+    assert_eq!(
+        code("self: super: self.developPackage { root = ./.; }"),
+        Some(Code::NotSupported)
+    );
+    assert_eq!(code("self: super: self.callHackage \"a\" \"1\" { }"), None);
+    let json = serde_json::to_value(Code::SourceNotMovable).unwrap_or_default();
+    assert_eq!(json, serde_json::json!("source-not-movable"));
+}
