@@ -14,5 +14,6 @@ pub mod report;
 pub mod rewrite;
 pub mod scan;
 pub mod source;
+pub mod syntax;
 pub mod verify;
 pub mod walk;

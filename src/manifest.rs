@@ -217,7 +217,7 @@ impl Manifest {
     /// Read a manifest written by [`Manifest::render`] (entries and their
     /// origin comments; the vendored nixlib is ignored).
     pub fn parse(text: &str) -> Result<Manifest, String> {
-        use crate::detect::syntax::{attr_name, attrset_entries, string_literal, unparen};
+        use crate::syntax::{attr_name, attrset_entries, string_literal, unparen};
         use rnix::SyntaxKind::*;
         let parse = rnix::Root::parse(text);
         if let Some(e) = parse.errors().first() {
@@ -258,11 +258,11 @@ impl Manifest {
                 .and_then(|c| c.children().nth(1))
         };
         if let Some(m) = binding("materialize") {
-            let dir = crate::detect::syntax::attrset_get(&m, "dir")
+            let dir = crate::syntax::attrset_get(&m, "dir")
                 .map(|d| d.text().to_string())
                 .and_then(|d| d.strip_prefix("./").map(str::to_string))
                 .ok_or_else(|| bad("materialize.dir"))?;
-            let targets = crate::detect::syntax::attrset_get(&m, "targets")
+            let targets = crate::syntax::attrset_get(&m, "targets")
                 .map(|l| l.children().filter_map(|x| string_literal(&x)).collect())
                 .unwrap_or_default();
             out.materialize = Some(Materialize { dir, targets });
@@ -272,7 +272,7 @@ impl Manifest {
             let mut e = FileEntries::default();
             // The origins as data (per version), else the trailing comments.
             let mut data_origins: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            if let Some(o) = crate::detect::syntax::attrset_get(&value, "origins") {
+            if let Some(o) = crate::syntax::attrset_get(&value, "origins") {
                 for (k, v) in attrset_entries(&o).into_iter().flatten() {
                     if let Some(text) = v.and_then(|v| string_literal(&v)) {
                         data_origins.insert(k, text.split(", ").map(str::to_string).collect());
@@ -318,8 +318,7 @@ impl Manifest {
                         }
                         "hackageDirect" => {
                             let get = |k: &str| {
-                                crate::detect::syntax::attrset_get(&v, k)
-                                    .and_then(|x| string_literal(&x))
+                                crate::syntax::attrset_get(&v, k).and_then(|x| string_literal(&x))
                             };
                             let (Some(ver), Some(sha)) = (get("ver"), get("sha256")) else {
                                 return Err(bad(&name));
@@ -327,13 +326,13 @@ impl Manifest {
                             e.hackage_direct.insert(name, (ver, sha, origins));
                         }
                         "cabal2nix" => {
-                            let caller = crate::detect::syntax::attrset_get(&v, "callerSource")
+                            let caller = crate::syntax::attrset_get(&v, "callerSource")
                                 .is_some_and(|x| x.text() == "true");
-                            let src = crate::detect::syntax::attrset_get(&v, "src")
+                            let src = crate::syntax::attrset_get(&v, "src")
                                 .map(|x| x.text().to_string())
                                 .or_else(|| caller.then(|| CALLER_SOURCE.to_string()))
                                 .ok_or_else(|| bad(&name))?;
-                            let options = crate::detect::syntax::attrset_get(&v, "options")
+                            let options = crate::syntax::attrset_get(&v, "options")
                                 .and_then(|x| string_literal(&x))
                                 .unwrap_or_default();
                             e.cabal2nix.insert(name, (src, options, origins));

@@ -91,7 +91,7 @@ pub struct FileTree<'a> {
     pub text: &'a str,
     pub sites: &'a [Site],
     /// `calls[i]` is `sites[i]`'s call.
-    pub calls: &'a [detect::syntax::Call],
+    pub calls: &'a [crate::syntax::Call],
 }
 
 /// [`scan_in`], and `plan` run on every file with sites, in the file's task
@@ -248,24 +248,7 @@ fn parse_errors(parse: &rnix::Parse<rnix::Root>, text: &str, name: &str) -> Opti
     }])
 }
 
-/// Parse `text` as Nix reads it. Nix's lexer takes a lone carriage return
-/// (one not followed by a line feed) as a line end: it ends a `#` comment,
-/// and inside a string it becomes a line feed; elsewhere it is blank. rnix
-/// only ends comments at a line feed, so it would read the code after such a
-/// comment as part of it. Replacing each lone CR with a LF gives rnix the
-/// tokens Nix sees, at the same byte offsets (positions stay valid).
-pub fn parse(text: &str) -> rnix::Parse<rnix::Root> {
-    let bytes = text.as_bytes();
-    let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
-    if !(0..bytes.len()).any(lone_cr) {
-        return rnix::Root::parse(text);
-    }
-    let fixed: String = text
-        .char_indices()
-        .map(|(i, c)| if lone_cr(i) { '\n' } else { c })
-        .collect();
-    rnix::Root::parse(&fixed)
-}
+use crate::syntax::parse;
 
 fn describe_parse_error(e: &rnix::ParseError, eof: usize) -> (usize, String) {
     use rnix::ParseError as P;

@@ -2,8 +2,8 @@
 //! download during evaluation; without a hash or rev they are impure too.
 
 use super::multiplicity::resolve_literal;
-use super::scope::refers_to_builtin_or_alias;
-use super::syntax::{Call, Callee, attr_name, attrset_get, string_literal, unparen};
+use crate::syntax::scope::refers_to_builtin_or_alias;
+use crate::syntax::{Call, Callee, attr_name, attrset_get, string_literal, unparen};
 use super::{Args, Batch, Code, KindDecl, Finding, Kind, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;

@@ -3,7 +3,7 @@
 
 use super::drv::PRODUCERS;
 use super::multiplicity::resolve_literal;
-use super::syntax::{Call, Callee, attrset_get, is_path, unparen};
+use crate::syntax::{Call, Callee, attrset_get, is_path, unparen};
 use super::{Args, Batch, Code, Reason, Finding, Kind, KindDecl, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;

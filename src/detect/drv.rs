@@ -16,8 +16,8 @@
 
 use super::Confidence;
 use super::multiplicity::literal_elements;
-use super::scope::{Binding, binding_in, lambda_binder, resolve};
-use super::syntax::{
+use crate::syntax::scope::{Binding, binding_in, lambda_binder, resolve};
+use crate::syntax::{
     Call, Callee, attrset_get, ident_text, is_path, leading_interpolation, string_literal, unparen,
 };
 use rnix::{SyntaxKind::*, SyntaxNode};
@@ -242,7 +242,7 @@ impl Analysis {
         // derivation.
         if callee.is_builtins()
             || callee.ident.as_ref().is_some_and(|i| {
-                super::scope::GLOBAL_BUILTINS.contains(&name)
+                crate::syntax::scope::GLOBAL_BUILTINS.contains(&name)
                     && matches!(resolve(i), Binding::Global)
             })
         {
@@ -402,7 +402,7 @@ fn plain(node: &SyntaxNode, depth: u32) -> bool {
 fn curried_head(lambda: &SyntaxNode) -> (SyntaxNode, usize) {
     let mut l = lambda.clone();
     let mut position = 0;
-    while let Some(p) = super::syntax::up_through_parens(&l).parent()
+    while let Some(p) = crate::syntax::up_through_parens(&l).parent()
         && p.kind() == NODE_LAMBDA
         && p.first_child()
             .is_some_and(|param| param.text_range().end() <= l.text_range().start())
@@ -417,7 +417,7 @@ fn curried_head(lambda: &SyntaxNode) -> (SyntaxNode, usize) {
 /// it to a plain value at `position` (for a pattern parameter, to a literal
 /// set whose `field` is plain): the parameter is a path, not a derivation.
 fn always_applied_to_plain(head: &SyntaxNode, position: usize, field: Option<&str>) -> bool {
-    let outer = super::syntax::up_through_parens(head);
+    let outer = crate::syntax::up_through_parens(head);
     let Some(entry) = outer.parent().filter(|p| p.kind() == NODE_ATTRPATH_VALUE) else {
         return false;
     };
@@ -427,7 +427,7 @@ fn always_applied_to_plain(head: &SyntaxNode, position: usize, field: Option<&st
         .into_iter()
         .flatten();
     let (Some(name), None) = (
-        attrs.next().and_then(|a| super::syntax::attr_name(&a)),
+        attrs.next().and_then(|a| crate::syntax::attr_name(&a)),
         attrs.next(),
     ) else {
         return false;
@@ -447,11 +447,12 @@ fn always_applied_to_plain(head: &SyntaxNode, position: usize, field: Option<&st
             && n.text() == name.as_str()
             && !n.ancestors().any(|a| a.kind() == NODE_ATTRPATH)
     }) {
-        if !matches!(super::scope::resolve_name(&ident, &name), Binding::Value(v) if v == outer) {
+        if !matches!(crate::syntax::scope::resolve_name(&ident, &name), Binding::Value(v) if v == outer)
+        {
             continue;
         }
         uses += 1;
-        let used = super::syntax::up_through_parens(&ident);
+        let used = crate::syntax::up_through_parens(&ident);
         let Some(call) = Call::enclosing(&used).filter(|c| c.head == used) else {
             return false;
         };
@@ -460,7 +461,7 @@ fn always_applied_to_plain(head: &SyntaxNode, position: usize, field: Option<&st
         };
         let ok = match field {
             None => is_plain(arg),
-            Some(f) => super::syntax::attrset_entries(arg).is_some_and(|entries| {
+            Some(f) => crate::syntax::attrset_entries(arg).is_some_and(|entries| {
                 entries
                     .iter()
                     .any(|(k, v)| k == f && v.as_ref().is_some_and(is_plain))
@@ -477,19 +478,19 @@ fn always_applied_to_plain(head: &SyntaxNode, position: usize, field: Option<&st
 /// arguments are the flake's own source and its inputs, store paths
 /// fetched before evaluation.
 fn is_flake_outputs(lambda: &SyntaxNode) -> bool {
-    let outer = super::syntax::up_through_parens(lambda);
+    let outer = crate::syntax::up_through_parens(lambda);
     let Some(entry) = outer.parent().filter(|p| p.kind() == NODE_ATTRPATH_VALUE) else {
         return false;
     };
     let key = entry
         .first_child()
         .and_then(|path| path.first_child())
-        .and_then(|a| super::syntax::attr_name(&a));
+        .and_then(|a| crate::syntax::attr_name(&a));
     let Some(set) = entry.parent().filter(|s| s.kind() == NODE_ATTR_SET) else {
         return false;
     };
     key.as_deref() == Some("outputs")
-        && super::syntax::up_through_parens(&set)
+        && crate::syntax::up_through_parens(&set)
             .parent()
             .is_some_and(|r| r.kind() == NODE_ROOT)
 }
@@ -540,7 +541,7 @@ fn overlay_attribute(select: &SyntaxNode) -> Option<SyntaxNode> {
     let base = unparen(&select.first_child()?);
     let attrpath = select.children().nth(1)?;
     let mut attrs = attrpath.children();
-    let name = super::syntax::attr_name(&attrs.next()?)?;
+    let name = crate::syntax::attr_name(&attrs.next()?)?;
     if attrs.next().is_some() || base.kind() != NODE_IDENT {
         return None;
     }

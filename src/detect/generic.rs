@@ -13,8 +13,8 @@
 
 use super::multiplicity::{collection_after, per_element};
 use super::reason::{Code, Reason};
-use super::scope::{Binding, binder, resolve};
-use super::syntax::{Call, Callee, ident_text, leading_interpolation, unparen};
+use crate::syntax::scope::{Binding, binder, resolve};
+use crate::syntax::{Call, Callee, ident_text, leading_interpolation, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
 
 /// The binding every group scope gets.

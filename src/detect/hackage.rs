@@ -1,8 +1,8 @@
 //! `callHackage NAME VERSION ARGS` through any package-set reference.
 
 use super::multiplicity::{collection_after, per_element, resolve_literal};
-use super::scope::{Binding, resolve};
-use super::syntax::{Call, Callee, attrset_entries, string_literal, unparen};
+use crate::syntax::scope::{Binding, resolve};
+use crate::syntax::{Call, Callee, attrset_entries, string_literal, unparen};
 use super::{Args, Batch, Code, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;

@@ -1,8 +1,8 @@
 //! `callHackageDirect { pkg; ver; sha256; } ARGS`.
 
 use super::multiplicity::resolve_literal;
-use super::scope::{Binding, resolve_name};
-use super::syntax::{Call, Callee, attrset_get, ident_text, unparen};
+use crate::syntax::scope::{Binding, resolve_name};
+use crate::syntax::{Call, Callee, attrset_get, ident_text, unparen};
 use super::{Args, Batch, Code, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;

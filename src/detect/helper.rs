@@ -11,8 +11,8 @@
 //! call.
 
 use super::literal_arg;
-use super::scope::{binder, lambda_binder};
-use super::syntax::ident_text;
+use crate::syntax::ident_text;
+use crate::syntax::scope::{binder, lambda_binder};
 use rnix::{SyntaxKind::*, SyntaxNode};
 
 /// The literal value of each of `params` (identifiers naming parameters of

@@ -2,8 +2,8 @@
 
 pub use super::drv::Target;
 use super::drv::drv_output;
-use super::scope::refers_to_builtin;
-use super::syntax::{Call, Callee, leading_interpolation, unparen};
+use crate::syntax::scope::refers_to_builtin;
+use crate::syntax::{Call, Callee, leading_interpolation, unparen};
 use super::{Args, Batch, KindDecl, Confidence, Finding, Kind};
 use rnix::SyntaxNode;
 

@@ -13,15 +13,14 @@ pub mod helper;
 pub mod multiplicity;
 pub mod overlay;
 pub mod reason;
-pub mod scope;
-pub mod syntax;
 
 use crate::source::LineIndex;
+use crate::syntax::scope;
+use crate::syntax::{self, Call, Callee};
 pub use reason::{Code, Reason};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
 use serde_json::Value;
-use syntax::{Call, Callee};
 
 /// Everything about one kind of site, declared once, in the kind's own
 /// file (`pub const KIND: KindDecl`); [`kinds!`] lists the kinds.

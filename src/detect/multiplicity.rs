@@ -1,8 +1,8 @@
 //! Serial hotspots: is a site inside a function that is applied once per
 //! element of a collection (`map`, `mapAttrs`, …)?
 
-use super::scope::{Binding, resolve_name};
-use super::syntax::{Call, Callee, attr_name, unparen, up_through_parens};
+use crate::syntax::scope::{Binding, resolve_name};
+use crate::syntax::{Call, Callee, attr_name, unparen, up_through_parens};
 use rnix::{SyntaxKind::*, SyntaxNode};
 
 /// Higher-order functions that apply their function argument per element.
@@ -65,7 +65,7 @@ pub fn literal_elements(lambda: &SyntaxNode) -> Option<Vec<SyntaxNode>> {
     let c = resolve_literal(&collection(&call, lambda)?);
     match c.kind() {
         NODE_LIST => Some(c.children().collect()),
-        NODE_ATTR_SET => super::syntax::attrset_entries(&c)?
+        NODE_ATTR_SET => crate::syntax::attrset_entries(&c)?
             .into_iter()
             .map(|(_, v)| v)
             .collect(),
@@ -144,7 +144,7 @@ fn collection(call: &Call, lambda: &SyntaxNode) -> Option<SyntaxNode> {
 pub fn resolve_literal(node: &SyntaxNode) -> SyntaxNode {
     let n = unparen(node);
     if n.kind() == NODE_IDENT
-        && let Some(name) = super::syntax::ident_text(&n)
+        && let Some(name) = crate::syntax::ident_text(&n)
         && let Binding::Value(v) = resolve_name(&n, &name)
     {
         return unparen(&v);
@@ -156,7 +156,7 @@ fn literal_len(collection: &SyntaxNode) -> Option<usize> {
     let c = resolve_literal(collection);
     match c.kind() {
         NODE_LIST => Some(c.children().count()),
-        NODE_ATTR_SET => super::syntax::attrset_entries(&c).map(|e| e.len()),
+        NODE_ATTR_SET => crate::syntax::attrset_entries(&c).map(|e| e.len()),
         // `genList f 3`
         NODE_LITERAL => c.text().to_string().parse().ok(),
         _ => None,

@@ -13,8 +13,8 @@
 
 use super::multiplicity::per_element;
 use super::reason::{Code, Reason};
-use super::scope::{Binding, binder, resolve, resolve_name};
-use super::syntax::{Call, Callee, ident_text, unparen};
+use crate::syntax::scope::{Binding, binder, resolve, resolve_name};
+use crate::syntax::{Call, Callee, ident_text, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
 
 /// The name bound to the batch in rewritten overlays.

@@ -6,8 +6,8 @@
 
 pub use super::drv::Target;
 use super::drv::drv_output;
-use super::scope::{refers_to_builtin_or_alias, refers_to_lib};
-use super::syntax::{Call, Callee, attrset_get, unparen};
+use crate::syntax::scope::{refers_to_builtin_or_alias, refers_to_lib};
+use crate::syntax::{Call, Callee, attrset_get, unparen};
 use super::{Args, Batch, KindDecl, Finding, Kind, is_package_set_function};
 use rnix::SyntaxNode;
 

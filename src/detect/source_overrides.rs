@@ -1,7 +1,7 @@
 //! `haskell.lib.packageSourceOverrides { name = "version" | ./path; … }`.
 
 use super::multiplicity::resolve_literal;
-use super::syntax::{Call, Callee, attrset_entries, is_path, string_literal, unparen};
+use crate::syntax::{Call, Callee, attrset_entries, is_path, string_literal, unparen};
 use super::{Args, Batch, Code, Finding, Kind, KindDecl};
 use serde::Serialize;
 

@@ -7,12 +7,12 @@
 //! [`crate::detect::generic`], shared with `scan`.
 
 use crate::detect::generic::{GROUP_NAME, batchability, target, unwrap_ready};
-use crate::detect::scope::{Binding, binding_in};
-use crate::detect::syntax::Call;
-use crate::detect::syntax::unparen;
 use crate::detect::{Code, Reason, Site};
 use crate::edit::TextEdit;
 use crate::rewrite::{Action, SiteOutcome, indent_before, outcome, parent_of, relative_path};
+use crate::syntax::Call;
+use crate::syntax::scope::{Binding, binding_in};
+use crate::syntax::unparen;
 use rnix::{SyntaxKind::*, SyntaxNode};
 use std::collections::BTreeMap;
 

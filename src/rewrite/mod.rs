@@ -23,12 +23,12 @@ mod write;
 
 use overlay::plan_file;
 
-use crate::detect::syntax::Call;
 use crate::detect::{Batch, Code, Kind, Reason, Site};
 use crate::edit;
 use crate::manifest::FileEntries;
 use crate::manifest::Manifest;
 use crate::scan::{FileError, FileTree, Scan, ScanOptions, scan_planned};
+use crate::syntax::Call;
 pub use paths::relative_path;
 pub(crate) use paths::{indent_before, parent_of};
 use serde::Serialize;
@@ -281,7 +281,7 @@ fn plan_tree(t: &FileTree, manifest_file: &str) -> Option<Planned> {
 }
 
 fn reparse_error(text: &str, file: &str) -> Option<FileError> {
-    let parse = crate::scan::parse(text);
+    let parse = crate::syntax::parse(text);
     parse.errors().first().map(|e| FileError {
         file: file.to_string(),
         line: None,

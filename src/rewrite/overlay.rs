@@ -8,11 +8,11 @@ use super::paths::{indent_before, parent_of, relative_path};
 use super::{Action, BATCH_NAME, SiteOutcome, outcome};
 use crate::detect::cabal2nix::SrcKind;
 use crate::detect::overlay;
-use crate::detect::scope::{Binding, resolve_name};
-use crate::detect::syntax::{Call, Callee, ident_text, unparen};
 use crate::detect::{Args, Code, Reason, Site};
 use crate::edit::TextEdit;
 use crate::manifest::FileEntries;
+use crate::syntax::scope::{Binding, resolve_name};
+use crate::syntax::{Call, Callee, ident_text, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use std::collections::BTreeMap;
 
@@ -207,7 +207,7 @@ fn existing_binding(body: &SyntaxNode) -> Option<SyntaxNode> {
     if body.kind() != NODE_LET_IN {
         return None;
     }
-    match crate::detect::scope::binding_in(&body, BATCH_NAME) {
+    match crate::syntax::scope::binding_in(&body, BATCH_NAME) {
         Some(Binding::Value(v)) => Some(v),
         _ => None,
     }

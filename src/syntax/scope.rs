@@ -5,7 +5,7 @@
 //! body; `with e;` provides names *only* when no lexical binding exists,
 //! however far out that lexical binding is.
 
-use super::syntax::{attr_name, ident_text};
+use super::{attr_name, ident_text};
 use rnix::{SyntaxKind::*, SyntaxNode};
 
 /// What an identifier is bound to.
@@ -183,7 +183,7 @@ pub const GLOBAL_BUILTINS: &[&str] = &[
 /// Does the callee refer to the builtin `name`? `builtins.name`; a bare
 /// global builtin that is not shadowed; a bare name under `with builtins;`;
 /// or a name bound by `inherit (builtins) name;` / `name = builtins.name;`.
-pub fn refers_to_builtin(callee: &super::syntax::Callee, name: &str) -> bool {
+pub fn refers_to_builtin(callee: &super::Callee, name: &str) -> bool {
     if callee.name() != name {
         return false;
     }
@@ -197,14 +197,14 @@ pub fn refers_to_builtin(callee: &super::syntax::Callee, name: &str) -> bool {
         Binding::Global => GLOBAL_BUILTINS.contains(&name),
         Binding::With => GLOBAL_BUILTINS.contains(&name) || under_with_builtins(ident),
         Binding::Inherit(Some(from)) => from.text() == "builtins",
-        Binding::Value(v) => super::syntax::Callee::of(&v).is_some_and(|c| c.is_builtins()),
+        Binding::Value(v) => super::Callee::of(&v).is_some_and(|c| c.is_builtins()),
         _ => false,
     }
 }
 
 /// Does the callee refer to builtin `name` or to its global alias `__name`
 /// (`__readFile`, `__pathExists`, …: every builtin has one)?
-pub fn refers_to_builtin_or_alias(callee: &super::syntax::Callee, name: &str) -> bool {
+pub fn refers_to_builtin_or_alias(callee: &super::Callee, name: &str) -> bool {
     if refers_to_builtin(callee, name) {
         return true;
     }
@@ -218,8 +218,8 @@ pub fn refers_to_builtin_or_alias(callee: &super::syntax::Callee, name: &str) ->
 /// Does the callee refer to nixpkgs' `lib.name` (`lib.readFile`,
 /// `lib.strings.fileContents`, `pkgs.lib.pathExists`), also as a bare name
 /// bound by `inherit (lib) name;` / `name = lib.name;` or under `with lib;`?
-pub fn refers_to_lib(callee: &super::syntax::Callee, name: &str) -> bool {
-    use super::syntax::Callee;
+pub fn refers_to_lib(callee: &super::Callee, name: &str) -> bool {
+    use super::Callee;
     let through_lib = |c: &Callee| {
         c.base
             .iter()

@@ -1,8 +1,12 @@
-//! Small, panic-free helpers over rnix's untyped tree: application chains,
-//! callee names, literal values.
+//! The syntax layer below `detect` and `rewrite`: parsing as Nix reads it
+//! ([`parse`]), small panic-free helpers over rnix's untyped tree
+//! (application chains, callee names, literal values) and name resolution
+//! ([`scope`]).
 //!
 //! These work on `SyntaxNode` kinds rather than rnix's typed AST because the
 //! typed accessors assert on shapes that error-recovered trees can violate.
+
+pub mod scope;
 
 use rnix::{SyntaxKind::*, SyntaxNode};
 
@@ -279,4 +283,23 @@ pub fn attrset_get(node: &SyntaxNode, key: &str) -> Option<SyntaxNode> {
         .into_iter()
         .find(|(k, _)| k == key)
         .and_then(|(_, v)| v)
+}
+
+/// Parse `text` as Nix reads it. Nix's lexer takes a lone carriage return
+/// (one not followed by a line feed) as a line end: it ends a `#` comment,
+/// and inside a string it becomes a line feed; elsewhere it is blank. rnix
+/// only ends comments at a line feed, so it would read the code after such a
+/// comment as part of it. Replacing each lone CR with a LF gives rnix the
+/// tokens Nix sees, at the same byte offsets (positions stay valid).
+pub fn parse(text: &str) -> rnix::Parse<rnix::Root> {
+    let bytes = text.as_bytes();
+    let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    if !(0..bytes.len()).any(lone_cr) {
+        return rnix::Root::parse(text);
+    }
+    let fixed: String = text
+        .char_indices()
+        .map(|(i, c)| if lone_cr(i) { '\n' } else { c })
+        .collect();
+    rnix::Root::parse(&fixed)
 }
