@@ -1,3 +1,3 @@
-fn main() {
-    std::process::exit(ifd_batch::cli::main());
+fn main() -> std::process::ExitCode {
+    ifd_batch::cli::main()
 }

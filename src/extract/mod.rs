@@ -36,50 +36,11 @@ mod pipe;
 mod stream;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use members::{MemberList, parse_members};
 pub use output::OutDir;
 pub use stream::{Format, Strip, decompress_only, extract_archive};
-
-/// Arguments of `ifd-batch extract`.
-#[derive(clap::Args, Debug)]
-pub struct ExtractArgs {
-    /// The archive (.tar.gz, .tar) or an unpacked directory.
-    pub archive: PathBuf,
-    /// File listing the wanted members, one a line (`-`: standard input).
-    #[arg(
-        long,
-        value_name = "FILE|-",
-        required_unless_present = "decompress_only"
-    )]
-    pub members: Option<PathBuf>,
-    /// Directory to write the members into (created if absent).
-    #[arg(long, value_name = "DIR", required_unless_present = "decompress_only")]
-    pub out: Option<PathBuf>,
-    /// Leading path components to drop from archive names: `auto` detects
-    /// the archive's top directory.
-    #[arg(long, value_name = "auto|N", default_value = "auto", value_parser = parse_strip)]
-    pub strip: Strip,
-    /// Write the members not found to FILE (one a line) and exit 0, instead
-    /// of exiting 3 with the list on standard error.
-    #[arg(long, value_name = "FILE")]
-    pub missing: Option<PathBuf>,
-    /// Benchmark aid: decompress the whole archive and discard it (the lower
-    /// bound of a one-pass extraction).
-    #[arg(long, hide = true)]
-    pub decompress_only: bool,
-}
-
-fn parse_strip(s: &str) -> Result<Strip, String> {
-    if s == "auto" {
-        Ok(Strip::Auto)
-    } else {
-        s.parse::<usize>()
-            .map(Strip::Components)
-            .map_err(|_| format!("expected `auto` or a number, got `{s}`"))
-    }
-}
 
 /// What one extraction found.
 #[derive(Debug, Default)]
@@ -97,82 +58,7 @@ pub struct Outcome {
     pub stopped_early: bool,
 }
 
-/// Run `ifd-batch extract`; returns the exit code.
-pub fn run(args: ExtractArgs) -> i32 {
-    if args.decompress_only {
-        return match decompress_only(&args.archive) {
-            Ok(n) => {
-                println!("{n}");
-                0
-            }
-            Err(e) => {
-                eprintln!("ifd-batch extract: {e:#}");
-                1
-            }
-        };
-    }
-    let (Some(members_path), Some(out)) = (args.members.as_deref(), args.out.as_deref()) else {
-        eprintln!("ifd-batch extract: --members and --out are required");
-        return 2;
-    };
-    let list = match read_member_list(members_path) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("ifd-batch extract: {e:#}");
-            return 2;
-        }
-    };
-    let outcome = match extract(&args.archive, &list, out, args.strip) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("ifd-batch extract: {e:#}");
-            return 1;
-        }
-    };
-    if outcome.unsafe_names > 0 {
-        eprintln!(
-            "ifd-batch extract: warning: skipped {} archive entries with unsafe names",
-            outcome.unsafe_names
-        );
-    }
-    if !outcome.refused.is_empty() {
-        for (m, why) in &outcome.refused {
-            eprintln!("ifd-batch extract: refused {m}: {why}");
-        }
-        return 1;
-    }
-    if outcome.missing.is_empty() {
-        if let Some(path) = &args.missing
-            && let Err(e) = write_missing(path, &[])
-        {
-            eprintln!("ifd-batch extract: {}: {e}", path.display());
-            return 1;
-        }
-        return 0;
-    }
-    match &args.missing {
-        Some(path) => match write_missing(path, &outcome.missing) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("ifd-batch extract: {}: {e}", path.display());
-                1
-            }
-        },
-        None => {
-            eprintln!(
-                "ifd-batch extract: {} member(s) not found in {}:",
-                outcome.missing.len(),
-                args.archive.display()
-            );
-            for m in &outcome.missing {
-                eprintln!("  {m}");
-            }
-            3
-        }
-    }
-}
-
-fn read_member_list(path: &Path) -> anyhow::Result<MemberList> {
+pub(crate) fn read_member_list(path: &Path) -> anyhow::Result<MemberList> {
     use anyhow::Context;
     let text = if path == Path::new("-") {
         let mut s = Vec::new();
@@ -187,7 +73,7 @@ fn read_member_list(path: &Path) -> anyhow::Result<MemberList> {
     parse_members(&text).with_context(|| format!("member list {}", path.display()))
 }
 
-fn write_missing(path: &Path, missing: &[String]) -> std::io::Result<()> {
+pub(crate) fn write_missing(path: &Path, missing: &[String]) -> std::io::Result<()> {
     let mut text = String::new();
     for m in missing {
         text.push_str(m);

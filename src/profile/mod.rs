@@ -21,34 +21,23 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// Arguments of `ifd-batch profile`.
-#[derive(clap::Args, Debug)]
-#[command(after_help = "Examples:\n  \
-    ifd-batch profile -- nix-instantiate default.nix -A foo\n  \
-    ifd-batch profile -- nix eval -f default.nix foo\n  \
-    ifd-batch profile --format json -- nix-build default.nix\n  \
-    ifd-batch profile default.nix -A foo      (runs nix-instantiate --read-write-mode)")]
-pub struct ProfileArgs {
-    /// Report format: a table on stderr, or one JSON document on stdout
-    /// (Nix's own stdout then goes to stderr).
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+/// What `ifd-batch profile` runs and how it reports.
+#[derive(Debug)]
+pub struct ProfileOptions {
+    /// Report format: a table on stderr, or one JSON document on stdout.
     pub format: Format,
-    /// Write the report to FILE instead.
-    #[arg(long, value_name = "FILE")]
+    /// Write the report to this file instead.
     pub report: Option<PathBuf>,
-    /// Files or directories to scan for attribution (default: the FILE's
-    /// directory, else the current directory). Repeatable.
-    #[arg(long = "scan", value_name = "PATH")]
+    /// Files or directories to scan for attribution.
     pub scan: Vec<PathBuf>,
     /// No live progress line.
-    #[arg(long)]
     pub no_progress: bool,
-    /// The Nix command to run (after `--`), or FILE [NIX-INSTANTIATE ARGS...].
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    /// The Nix command to run, or FILE [NIX-INSTANTIATE ARGS...].
     pub command: Vec<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// The report's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Human,
     Json,
@@ -131,7 +120,7 @@ fn scan_root_of(word: &str) -> PathBuf {
 /// `nix-instantiate --read-write-mode FILE ARGS...`; otherwise the words are
 /// the command. Without `--scan`, the directories of the Nix files named on
 /// the command line are scanned (else the current directory).
-fn plan(args: &ProfileArgs) -> (Vec<String>, Vec<PathBuf>) {
+fn plan(args: &ProfileOptions) -> (Vec<String>, Vec<PathBuf>) {
     let first = args.command.first().cloned().unwrap_or_default();
     let cmd = if is_nix_path(&first) {
         let mut cmd = vec![
@@ -225,12 +214,13 @@ fn passthrough(ev: &Event, colour: bool, out: &mut impl Write) {
     }
 }
 
-/// Run `ifd-batch profile`; returns the exit code.
-pub fn run(args: ProfileArgs) -> i32 {
+/// Run the command and profile it: the command's status (127 when it
+/// cannot be started, 128 + N when killed by signal N), or why it was not
+/// run.
+pub fn run(args: ProfileOptions) -> Result<i32, String> {
     let (cmd, roots) = plan(&args);
     let Some(program) = cmd.first().cloned() else {
-        eprintln!("error: no Nix command given");
-        return 2;
+        return Err("no Nix command given".into());
     };
     let build_command = is_build_command(&cmd);
     let progress = !args.no_progress
@@ -283,12 +273,12 @@ pub fn run(args: ProfileArgs) -> i32 {
             } else {
                 format!("cannot run `{program}`: {e}")
             };
-            eprintln!("ifd-batch profile: error: {what}");
+            eprintln!("ifd-batch: error: {what}");
             outcome.error = Some(what);
             outcome.exit_code = Some(127);
             let idx = scanner.ok().and_then(|h| h.join().ok());
             emit(&args, &cmd, &profiler, idx.as_ref(), &outcome, 0.0);
-            return 127;
+            return Ok(127);
         }
     };
 
@@ -395,11 +385,11 @@ pub fn run(args: ProfileArgs) -> i32 {
     };
     let idx = scanner.ok().and_then(|h| h.join().ok());
     emit(&args, &cmd, &profiler, idx.as_ref(), &outcome, wall);
-    code
+    Ok(code)
 }
 
 fn emit(
-    args: &ProfileArgs,
+    args: &ProfileOptions,
     cmd: &[String],
     p: &Profiler,
     idx: Option<&attrib::Index>,
@@ -417,7 +407,7 @@ fn emit(
     match &args.report {
         Some(path) => {
             if let Err(e) = std::fs::write(path, &text) {
-                eprintln!("ifd-batch profile: cannot write {}: {e}", path.display());
+                eprintln!("ifd-batch: error: cannot write the report to {}: {e}", path.display());
             }
         }
         None if args.format == Format::Json => {

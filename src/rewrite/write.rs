@@ -112,7 +112,7 @@ fn track_new_files(root: &Path, created: &[PathBuf]) {
     if !added {
         let names: Vec<String> = created.iter().map(|p| p.display().to_string()).collect();
         eprintln!(
-            "hint: git does not track the new file{s} yet, and flake evaluation will not see {them} until it does: git add --intent-to-add {}",
+            "ifd-batch: hint: git does not track the new file{s} yet, and flake evaluation will not see {them} until it does: git add --intent-to-add {}",
             names.join(" "),
             s = if created.len() == 1 { "" } else { "s" },
             them = if created.len() == 1 { "it" } else { "them" },

@@ -1,41 +1,14 @@
-//! Command-line interface.
+//! `ifd-batch rewrite`: the arguments, the backend chosen, the plan shown.
 
-use crate::report;
-use crate::scan::{ScanOptions, scan};
-use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Write};
+use super::{Exit, fail, write_stdout};
+use clap::ValueEnum;
 use std::path::PathBuf;
 
-#[derive(Parser)]
-#[command(
-    name = "ifd-batch",
-    version,
-    about = "Find import-from-derivation sites in Nix code and batch them"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Find every import-from-derivation site under PATHs (default: .).
-    Scan(ScanArgs),
-    /// Route batchable sites through one batch (dry run: prints a diff).
-    Rewrite(RewriteArgs),
-    /// Pre-commit check: are the given files' sites routed and the manifest current?
-    Check(crate::check::CheckArgs),
-    /// Extract listed members of a tar archive in one streaming pass.
-    Extract(crate::extract::ExtractArgs),
-    /// Run Nix and measure where evaluation blocks on builds.
-    Profile(crate::profile::ProfileArgs),
-}
-
 #[derive(clap::Args)]
-struct RewriteArgs {
+pub(crate) struct RewriteArgs {
     /// Repository root.
     #[arg(default_value = ".")]
-    path: PathBuf,
+    pub(crate) path: PathBuf,
     /// Apply the rewrite (default: print the diff only).
     #[arg(long)]
     write: bool,
@@ -64,12 +37,12 @@ struct RewriteArgs {
     /// Leave out paths matching GLOB (`.gitignore` syntax, relative to
     /// PATH), e.g. a deliberately invalid test fixture. Repeatable.
     #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
+    pub(crate) exclude: Vec<String>,
 }
 
 /// `rewrite --backend`.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
+pub(crate) enum Backend {
     Ifd,
     Materialized,
     Dynamic,
@@ -81,65 +54,13 @@ enum PlanFormat {
     Json,
 }
 
-#[derive(clap::Args)]
-struct ScanArgs {
-    /// Files or directories to scan.
-    paths: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
-    /// Colour the human output.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    color: Color,
-    /// Leave out paths matching GLOB (`.gitignore` syntax, relative to the
-    /// scanned directory). Repeatable.
-    #[arg(long, value_name = "GLOB")]
-    exclude: Vec<String>,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Human,
-    Json,
-    Sarif,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Color {
-    Auto,
-    Always,
-    Never,
-}
-
-/// Run the CLI; returns the process exit code.
-pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
-        }
-    };
-    match cli.command {
-        Command::Scan(args) => run_scan(args),
-        Command::Rewrite(args) => match crate::walk::Exclude::new(&args.path, &args.exclude) {
-            Ok(exclude) => crate::walk::with_exclude(&exclude, || run_rewrite(args)),
-            Err(e) => {
-                eprintln!("error: {e}");
-                2
-            }
-        },
-        Command::Check(args) => crate::check::run(args),
-        Command::Extract(args) => crate::extract::run(args),
-        Command::Profile(args) => crate::profile::run(args),
-    }
-}
-
-fn run_rewrite(args: RewriteArgs) -> i32 {
+pub(crate) fn run(args: RewriteArgs) -> Exit {
     use crate::rewrite;
     if !args.path.is_dir() {
-        eprintln!("error: {} is not a directory", args.path.display());
-        return 2;
+        return fail(
+            Exit::Usage,
+            format!("{} is not a directory", args.path.display()),
+        );
     }
     let mut plan = rewrite::plan(&args.path, &args.manifest);
     let dynamic_targets = match args.backend {
@@ -150,10 +71,10 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
         Some(_) => None,
     };
     if args.backend == Some(Backend::Dynamic) && dynamic_targets.is_none() {
-        eprintln!(
-            "error: --backend dynamic needs --target FILE[:ATTRPATH]: the derivations to evaluate without import-from-derivation"
+        return fail(
+            Exit::Usage,
+            "--backend dynamic needs --target FILE[:ATTRPATH]: the derivations to evaluate without import-from-derivation",
         );
-        return 2;
     }
     let materialize_conf = match args.backend {
         None if dynamic_targets.is_some() => None,
@@ -167,24 +88,22 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
                 args.target.iter().map(ToString::to_string).collect()
             };
             if targets.is_empty() {
-                eprintln!(
-                    "error: --backend materialized needs --target FILE[:ATTRPATH]: what to evaluate to find the package sets to build for"
+                return fail(
+                    Exit::Usage,
+                    "--backend materialized needs --target FILE[:ATTRPATH]: what to evaluate to find the package sets to build for",
                 );
-                return 2;
             }
             Some(crate::manifest::Materialize::new(&args.manifest, targets))
         }
         Some(Backend::Dynamic) => None,
     };
     if let Err(e) = crate::materialize::apply(&mut plan, materialize_conf) {
-        eprintln!("error: {e}");
-        return 1;
+        return fail(Exit::Failure, e);
     }
     let dynamic = match crate::dynamic::apply(&mut plan, dynamic_targets.as_deref()) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: {e}");
-            return 1;
+            return fail(Exit::Failure, e);
         }
     };
     let verified = if args.verify.is_empty() || !plan.errors.is_empty() {
@@ -199,15 +118,16 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
         Some(Ok(r)) => r.ok(),
         Some(Err(_)) => false,
     };
-    let mut status = i32::from(!plan.errors.is_empty() || !verify_ok);
+    let mut status = if plan.errors.is_empty() && verify_ok {
+        Exit::Success
+    } else {
+        Exit::Failure
+    };
     let mut written = None;
-    if args.write && status == 0 {
+    if args.write && status == Exit::Success {
         match rewrite::write(&plan) {
             Ok(n) => written = Some(n),
-            Err(e) => {
-                eprintln!("error: {e}");
-                status = 1;
-            }
+            Err(e) => status = fail(Exit::Failure, e),
         }
     }
     match args.format {
@@ -310,54 +230,4 @@ fn run_rewrite(args: RewriteArgs) -> i32 {
         }
     }
     status
-}
-
-fn run_scan(args: ScanArgs) -> i32 {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths
-    };
-    let exclude = match crate::walk::Exclude::new(&crate::scan::root_of(&paths), &args.exclude) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    let result = crate::walk::with_exclude(&exclude, || {
-        scan(
-            &paths,
-            &ScanOptions {
-                keep_sources: matches!(args.format, Format::Human),
-            },
-        )
-    });
-    match args.format {
-        Format::Human => write_stdout(&report::human::render(&result, use_color(args.color))),
-        Format::Json => {
-            // Streamed: a closed pipe (`| head`) just ends the output.
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            let _ = report::json::write(&result, &mut out).and_then(|()| out.flush());
-        }
-        Format::Sarif => write_stdout(report::sarif::render(&result).as_bytes()),
-    }
-    i32::from(result.has_errors())
-}
-
-fn use_color(c: Color) -> bool {
-    match c {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
-    }
-}
-
-/// Write to stdout; a closed pipe (`| head`) is not an error.
-fn write_stdout(bytes: &[u8]) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(bytes).and_then(|()| out.flush());
 }

@@ -1,0 +1,175 @@
+//! `ifd-batch check`: the pre-commit hook's edge.
+
+use super::{Exit, fail, note, write_stdout};
+use crate::check::findings;
+use crate::rewrite;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Arguments of `ifd-batch check`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct CheckArgs {
+    /// Files to check (relative to --root), e.g. the staged ones.
+    pub files: Vec<PathBuf>,
+    /// Check the whole repository instead of FILES.
+    #[arg(long)]
+    pub all: bool,
+    /// Route the sites through the batch and update the manifest.
+    #[arg(long)]
+    pub fix: bool,
+    /// Repository root.
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// The generated manifest, relative to --root.
+    #[arg(long, default_value = "nix/ifd-batch.nix")]
+    pub manifest: String,
+    /// Materialized backend: rebuild every generated expression with Nix
+    /// and compare with the checked-in files (as haskell.nix's
+    /// checkMaterialization does), for CI.
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Leave out paths matching GLOB (`.gitignore` syntax, relative to
+    /// --root), staged files too. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
+/// Run `ifd-batch check`; returns the exit code.
+pub(crate) fn run(args: CheckArgs) -> Exit {
+    match crate::walk::Exclude::new(&args.root, &args.exclude) {
+        Ok(exclude) => crate::walk::with_exclude(&exclude, || run_excluding(args)),
+        Err(e) => fail(Exit::Usage, e),
+    }
+}
+
+fn run_excluding(args: CheckArgs) -> Exit {
+    if !args.root.is_dir() {
+        return fail(
+            Exit::Usage,
+            format!("{} is not a directory", args.root.display()),
+        );
+    }
+    // The manifest is passed along with the staged files; it is checked
+    // through its entries, not scanned.
+    let manifest_path = args.root.join(&args.manifest);
+    // Other staged files (.cabal, package.yaml) only make the materialized
+    // files be checked.
+    let others = args
+        .files
+        .iter()
+        .any(|f| f.extension().is_none_or(|x| x != "nix"));
+    let files: Vec<PathBuf> = args
+        .files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|x| x == "nix"))
+        .filter(|f| {
+            args.root.join(f) != manifest_path
+                && !matches!((args.root.join(f).canonicalize(), manifest_path.canonicalize()), (Ok(a), Ok(b)) if a == b)
+        })
+        .cloned()
+        .collect();
+    if files.is_empty() && !args.all && !others && !args.rebuild {
+        return Exit::Success;
+    }
+    if args.rebuild {
+        return rebuild(&args);
+    }
+    let mut plan = if args.all {
+        rewrite::plan(&args.root, &args.manifest)
+    } else {
+        rewrite::plan_files(&args.root, Some(&files), &args.manifest)
+    };
+    let checked: Option<Vec<String>> = (!args.all).then(|| {
+        files
+            .iter()
+            .map(|f| crate::scan::relative_name(&args.root, &args.root.join(f)))
+            .collect()
+    });
+    let found = findings(&plan, checked.as_deref());
+    if found.is_empty() {
+        return Exit::Success;
+    }
+    if args.fix && plan.errors.is_empty() {
+        if found.iter().any(|f| f.kind == "materialized") {
+            let conf = plan.manifest.materialize.clone();
+            if let Err(e) = crate::materialize::apply(&mut plan, conf) {
+                return fail(Exit::Failure, e);
+            }
+        }
+        // A repository on the dynamic backend: its generated file follows
+        // the sites it was made from.
+        let recorded = crate::dynamic::recorded(&plan);
+        if !recorded.is_empty() {
+            if let Err(e) = crate::dynamic::apply(&mut plan, Some(&recorded)) {
+                return fail(Exit::Failure, e);
+            }
+            if let Some(e) = plan.errors.first() {
+                return fail(Exit::Failure, format!("{}: {}", e.file, e.message));
+            }
+        }
+        return match rewrite::write(&plan) {
+            Ok(n) => {
+                note(format!(
+                    "routed {} site(s) through the batch; updated {n} file(s)",
+                    plan.sites
+                        .iter()
+                        .filter(|s| s.action == crate::rewrite::Action::Edited)
+                        .count()
+                ));
+                Exit::Success
+            }
+            Err(e) => fail(Exit::Failure, e),
+        };
+    }
+    let mut text = String::new();
+    for f in &found {
+        text.push_str(&format!(
+            "{}:{}:{}: {}: {}\n",
+            f.file, f.line, f.column, f.kind, f.message
+        ));
+    }
+    if std::io::stdout().is_terminal() {
+        text.push_str(&format!(
+            "\n{} problem{}: run `ifd-batch check --fix {}` to route the sites through one batch and update {}\n",
+            found.len(),
+            if found.len() == 1 { "" } else { "s" },
+            if args.all { "--all".to_string() } else { files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" ") },
+            args.manifest
+        ));
+    }
+    write_stdout(text.as_bytes());
+    Exit::Failure
+}
+
+/// `check --rebuild`: regenerate every materialized expression and compare.
+fn rebuild(args: &CheckArgs) -> Exit {
+    let mut plan = rewrite::plan(&args.root, &args.manifest);
+    let Some(conf) = plan.manifest.materialize.clone() else {
+        note(format!(
+            "{} does not use the materialized backend",
+            args.manifest
+        ));
+        return Exit::Success;
+    };
+    let before = plan.changes.len();
+    if let Err(e) = crate::materialize::apply(&mut plan, Some(conf)) {
+        return fail(Exit::Failure, e);
+    }
+    let differing: Vec<String> = plan.changes[before..]
+        .iter()
+        .map(|c| c.file.clone())
+        .chain(plan.removals.iter().cloned())
+        .collect();
+    if differing.is_empty() {
+        note("every materialized expression is what its generator builds now");
+        return Exit::Success;
+    }
+    let mut text = String::new();
+    for f in &differing {
+        text.push_str(&format!(
+            "{f}:1:1: materialized: differs from what its generator builds now\n"
+        ));
+    }
+    write_stdout(text.as_bytes());
+    Exit::Failure
+}
