@@ -90,17 +90,19 @@ fn run_excluding(args: CheckArgs) -> Exit {
         return Exit::Success;
     }
     if args.fix && plan.errors.is_empty() {
-        if found.iter().any(|f| f.kind == "materialized") {
-            let conf = plan.manifest.materialize.clone();
-            if let Err(e) = crate::materialize::apply(&mut plan, conf) {
-                return fail(Exit::Failure, e);
-            }
-        }
-        // A repository on the dynamic backend: its generated file follows
-        // the sites it was made from.
-        let recorded = crate::dynamic::recorded(&plan);
-        if !recorded.is_empty() {
-            if let Err(e) = crate::dynamic::apply(&mut plan, Some(&recorded)) {
+        // The repository's backend follows the sites: materialized files
+        // are rebuilt when stale (a build), a dynamic repository's
+        // generated file always.
+        let backend = match rewrite::Backend::choose(None, &[], &plan) {
+            Ok(b) => b,
+            Err(e) => return fail(Exit::Failure, e),
+        };
+        let follow = match backend {
+            rewrite::Backend::Dynamic(_) => true,
+            _ => found.iter().any(|f| f.kind == "materialized"),
+        };
+        if follow {
+            if let Err(e) = backend.apply(&mut plan) {
                 return fail(Exit::Failure, e);
             }
             if let Some(e) = plan.errors.first() {

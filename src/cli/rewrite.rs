@@ -63,56 +63,21 @@ pub(crate) fn run(args: RewriteArgs) -> Exit {
         );
     }
     let mut plan = rewrite::plan(&args.path, &args.manifest);
-    let dynamic_targets = match args.backend {
-        Some(Backend::Dynamic) if !args.target.is_empty() => Some(args.target.clone()),
-        Some(Backend::Dynamic) | None => {
-            Some(crate::dynamic::recorded(&plan)).filter(|t| !t.is_empty())
-        }
-        Some(_) => None,
+    let kind = args.backend.map(|b| match b {
+        Backend::Ifd => rewrite::backend::Kind::Ifd,
+        Backend::Materialized => rewrite::backend::Kind::Materialized,
+        Backend::Dynamic => rewrite::backend::Kind::Dynamic,
+    });
+    let backend = match rewrite::Backend::choose(kind, &args.target, &plan) {
+        Ok(b) => b,
+        Err(e) => return fail(Exit::Usage, e),
     };
-    if args.backend == Some(Backend::Dynamic) && dynamic_targets.is_none() {
-        return fail(
-            Exit::Usage,
-            "--backend dynamic needs --target FILE[:ATTRPATH]: the derivations to evaluate without import-from-derivation",
-        );
-    }
-    let materialize_conf = match args.backend {
-        None if dynamic_targets.is_some() => None,
-        None => plan.manifest.materialize.clone(),
-        Some(Backend::Ifd) => None,
-        Some(Backend::Materialized) => {
-            let old = plan.manifest.materialize.clone();
-            let targets = if args.target.is_empty() {
-                old.map(|m| m.targets).unwrap_or_default()
-            } else {
-                args.target.iter().map(ToString::to_string).collect()
-            };
-            if targets.is_empty() {
-                return fail(
-                    Exit::Usage,
-                    "--backend materialized needs --target FILE[:ATTRPATH]: what to evaluate to find the package sets to build for",
-                );
-            }
-            Some(crate::manifest::Materialize::new(&args.manifest, targets))
-        }
-        Some(Backend::Dynamic) => None,
-    };
-    if let Err(e) = crate::materialize::apply(&mut plan, materialize_conf) {
-        return fail(Exit::Failure, e);
-    }
-    let dynamic = match crate::dynamic::apply(&mut plan, dynamic_targets.as_deref()) {
+    let dynamic = match backend.apply(&mut plan) {
         Ok(d) => d,
-        Err(e) => {
-            return fail(Exit::Failure, e);
-        }
+        Err(e) => return fail(Exit::Failure, e),
     };
-    let verified = if args.verify.is_empty() || !plan.errors.is_empty() {
-        None
-    } else if let Some(d) = &dynamic {
-        Some(crate::dynamic::verify(&plan, d, &args.verify))
-    } else {
-        Some(crate::verify::verify(&plan, &args.verify))
-    };
+    let verified = (!args.verify.is_empty() && plan.errors.is_empty())
+        .then(|| rewrite::Backend::verify(&plan, dynamic.as_ref(), &args.verify));
     let verify_ok = match &verified {
         None => true,
         Some(Ok(r)) => r.ok(),

@@ -407,7 +407,10 @@ fn emit(
     match &args.report {
         Some(path) => {
             if let Err(e) = std::fs::write(path, &text) {
-                eprintln!("ifd-batch: error: cannot write the report to {}: {e}", path.display());
+                eprintln!(
+                    "ifd-batch: error: cannot write the report to {}: {e}",
+                    path.display()
+                );
             }
         }
         None if args.format == Format::Json => {

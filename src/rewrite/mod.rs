@@ -15,6 +15,7 @@
 //! Sites already routed (callee `ifdBatch.…`) contribute their entries to the
 //! manifest and are not edited again, so a second rewrite changes nothing.
 
+pub mod backend;
 mod entries;
 pub mod generic;
 mod overlay;
@@ -29,6 +30,7 @@ use crate::manifest::FileEntries;
 use crate::manifest::Manifest;
 use crate::scan::{FileError, FileTree, Scan, ScanOptions, scan_planned};
 use crate::syntax::Call;
+pub use backend::Backend;
 pub use paths::relative_path;
 pub(crate) use paths::{indent_before, parent_of};
 use serde::Serialize;
