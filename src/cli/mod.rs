@@ -1,6 +1,6 @@
 //! The one command-line edge: clap, rendering, exit codes and the message
 //! prefix. Library modules return data or typed errors; each subcommand's
-//! file here turns them into output and an [`Exit`].
+//! file here turns them into output and an `Exit`.
 
 mod check;
 mod extract;

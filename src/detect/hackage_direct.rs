@@ -19,7 +19,7 @@ pub const KIND: KindDecl = KindDecl {
 /// The package pinned (`pkg`, `ver`, `sha256`), or the packages a helper's
 /// calls pin (`elements`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Pins {
+pub struct DirectPins {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,7 +49,7 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     };
     let f = Finding::new(Kind::HackageDirect, call.args.len().min(2), message);
     Some(match (pkg, ver, sha256) {
-        (Some(p), Some(v), Some(h)) => f.with(Args::HackageDirect(Pins {
+        (Some(p), Some(v), Some(h)) => f.with(Args::HackageDirect(DirectPins {
             name: Some(p),
             version: Some(v),
             sha256: Some(h),
@@ -58,7 +58,7 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
         _ => match spec.as_ref().and_then(helper_calls) {
             Some(elements) => {
                 let calls = elements.len();
-                let mut f = f.with(Args::HackageDirect(Pins {
+                let mut f = f.with(Args::HackageDirect(DirectPins {
                     name: None,
                     version: None,
                     sha256: None,

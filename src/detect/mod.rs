@@ -2,28 +2,34 @@
 //!
 //! Each site kind lives in its own module: its declaration ([`KindDecl`]:
 //! name, callee names, help, detector, batching) and its detector, one plain
-//! function over a flattened application ([`Call`]). The [`kinds!`] registry
+//! function over a flattened application (`Call`). The `kinds!` registry
 //! lists them. Adding a kind is adding a file and a line. Detectors share the scope helper
-//! ([`scope`]), the derivation analysis ([`drv`]) and the hotspot analysis
-//! ([`multiplicity`]).
+//! (`syntax::scope`), the derivation analysis (`drv`) and the hotspot analysis
+//! (`multiplicity`).
 
-pub mod drv;
-pub mod generic;
-pub mod helper;
-pub mod multiplicity;
-pub mod overlay;
-pub mod reason;
+pub(crate) mod drv;
+pub(crate) mod generic;
+pub(crate) mod helper;
+pub(crate) mod multiplicity;
+pub(crate) mod overlay;
+pub(crate) mod reason;
 
 use crate::source::LineIndex;
 use crate::syntax::scope;
 use crate::syntax::{self, Call, Callee};
+pub use builtin_fetch::Fetch;
+pub use cabal2nix::{Source, SrcKind};
+pub use drv::Target;
+pub use hackage::Pins;
+pub use hackage_direct::DirectPins;
 pub use reason::{Code, Reason};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
 use serde_json::Value;
+pub use source_overrides::{Entries, Override};
 
 /// Everything about one kind of site, declared once, in the kind's own
-/// file (`pub const KIND: KindDecl`); [`kinds!`] lists the kinds.
+/// file (`pub const KIND: KindDecl`); `kinds!` lists the kinds.
 pub struct KindDecl {
     /// The stable name: part of the JSON and SARIF output (the rule id) and
     /// of `# ifd-batch` tooling; never rename one.
@@ -55,7 +61,7 @@ pub enum Batch {
 /// Adding a kind is adding its file and a line here.
 macro_rules! kinds {
     ($($variant:ident => $module:ident :: $args:ident),* $(,)?) => {
-        $(pub mod $module;)*
+        $(pub(crate) mod $module;)*
 
         /// The kinds of IFD site.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -88,7 +94,7 @@ macro_rules! kinds {
 
 kinds! {
     Hackage => hackage::Pins,
-    HackageDirect => hackage_direct::Pins,
+    HackageDirect => hackage_direct::DirectPins,
     Cabal2nix => cabal2nix::Source,
     SourceOverrides => source_overrides::Entries,
     ImportDrv => import_drv::Target,

@@ -61,11 +61,6 @@ impl MemberList {
         self.names.len()
     }
 
-    /// Always false for a parsed list (an empty list is refused).
-    pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
     /// Position of `name` in the list.
     pub fn position(&self, name: &[u8]) -> Option<usize> {
         self.index.get(name).copied()

@@ -40,7 +40,7 @@ use std::path::Path;
 
 pub use members::{MemberList, parse_members};
 pub use output::OutDir;
-pub use stream::{Format, Strip, decompress_only, extract_archive};
+pub use stream::{Strip, decompress_only, extract_archive};
 
 /// What one extraction found.
 #[derive(Debug, Default)]

@@ -27,7 +27,7 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// The backend `kind` with `targets` (FILE[:ATTRPATH] to evaluate), or,
+    /// The backend `kind` with `targets` (`FILE[:ATTRPATH]` to evaluate), or,
     /// when no kind is given, the one the repository already uses (the
     /// dynamic backend's generated file, the manifest's `materialize`), else
     /// `Ifd`. An error says what is missing.

@@ -17,7 +17,7 @@
 
 pub mod backend;
 mod entries;
-pub mod generic;
+pub(crate) mod generic;
 mod overlay;
 mod paths;
 mod write;
