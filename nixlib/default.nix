@@ -145,10 +145,16 @@ let
       # A `callerSource` entry's source is given by the calling file's
       # binding (`import ./ifd-batch.nix FILE self { NAME = SRC; }`): the
       # caller's own source wins over another file's entry of the same name;
-      # without one, the entry is not this batch's.
+      # without one, the entry is not this batch's. `callerOptions`: the
+      # options too (`"options:NAME" = OPTS;`).
       cabal2nix = listToAttrs (concatMap (n:
-        let e = manifest.cabal2nix.${n}; in
-        if sources ? ${n} then [ { name = n; value = e // { src = sources.${n}; }; } ]
+        let
+          e0 = manifest.cabal2nix.${n};
+          opts = "options:${n}";
+          e = if sources ? ${opts} then e0 // { options = sources.${opts}; } else e0;
+        in
+        if (e.callerOptions or false) && !(sources ? ${opts}) then [ ]
+        else if sources ? ${n} then [ { name = n; value = e // { src = sources.${n}; }; } ]
         else if e ? src then [ { name = n; value = e; } ]
         else [ ]) (attrNames (manifest.cabal2nix or { })));
       direct = manifest.hackageDirect or { };

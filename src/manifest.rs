@@ -47,6 +47,11 @@ impl Materialize {
 /// SRC; }`); the manifest says `callerSource = true;`.
 pub const CALLER_SOURCE: &str = "<caller>";
 
+/// A `cabal2nix` entry's options when they are not a literal: given, like
+/// a caller source, by the calling file's binding (`"options:NAME" = OPTS;`);
+/// the manifest says `callerOptions = true;`.
+pub const CALLER_OPTIONS: &str = "<caller>";
+
 /// Where an entry was found: `file:line`.
 pub type Origin = String;
 
@@ -332,8 +337,11 @@ impl Manifest {
                                 .map(|x| x.text().to_string())
                                 .or_else(|| caller.then(|| CALLER_SOURCE.to_string()))
                                 .ok_or_else(|| bad(&name))?;
+                            let caller_options = crate::syntax::attrset_get(&v, "callerOptions")
+                                .is_some_and(|x| x.text() == "true");
                             let options = crate::syntax::attrset_get(&v, "options")
                                 .and_then(|x| string_literal(&x))
+                                .or_else(|| caller_options.then(|| CALLER_OPTIONS.to_string()))
                                 .unwrap_or_default();
                             e.cabal2nix.insert(name, (src, options, origins));
                         }
@@ -484,6 +492,8 @@ fn render_sections(t: &mut String, e: &FileEntries, ind: &str) {
         for (name, (src, options, origins)) in &e.cabal2nix {
             let opts = if options.is_empty() {
                 String::new()
+            } else if options == CALLER_OPTIONS {
+                " callerOptions = true;".to_string()
             } else {
                 format!(" options = {};", nix_string(options))
             };

@@ -70,19 +70,38 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
         src: src.as_ref().map(|s| unparen(s).text().to_string()),
         src_kind,
         options: None,
+        options_expr: None,
     };
-    if let Some(o) = &opts {
-        match literal_arg(o) {
-            Some(o) => args.options = Some(o),
-            None => {
-                return Some(
-                    f.with(Args::Cabal2nix(args))
-                        .not_batchable(Code::NotLiteral, "cabal2nix options are not a literal string"),
-                );
+    // Options that are not a literal (`lib.concatStringsSep " " flags`) are
+    // copied into the overlay's batch binding, as sources are.
+    let caller_options = match &opts {
+        Some(o) => match literal_arg(o) {
+            Some(lit) => {
+                args.options = Some(lit);
+                None
             }
-        }
-    }
+            None => {
+                args.options_expr = Some(unparen(o).text().to_string());
+                Some(o)
+            }
+        },
+        None => None,
+    };
     let f = f.with(Args::Cabal2nix(args));
+    // Whatever is copied to the binding must mean the same there.
+    let movable = |expr: &SyntaxNode, what: &str| match super::overlay::batchable(call, callee) {
+        Ok(Some(o)) => super::overlay::movable(expr, &o).map_err(|m| {
+            Reason::new(Code::SourceNotMovable, m.replacen("the source uses", what, 1))
+        }),
+        _ => Ok(()),
+    };
+    let f = match caller_options {
+        Some(o) => f.batchable_if(movable(o, "the options use")),
+        None => f,
+    };
+    if f.batchable.is_err() {
+        return Some(f);
+    }
     Some(match fname {
         "haskellSrc2nix" => {
             f.not_batchable(Code::NotSupported, "haskellSrc2nix is not batched yet (use callCabal2nix)")
@@ -97,13 +116,7 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
         _ => match (&src, src_kind) {
             (Some(_), Some(SrcKind::Path)) => f,
             // Any other source is copied into the overlay's batch binding.
-            (Some(src), _) => match super::overlay::batchable(call, callee) {
-                Ok(Some(o)) => f.batchable_if(
-                    super::overlay::movable(src, &o)
-                        .map_err(|m| Reason::new(Code::SourceNotMovable, m)),
-                ),
-                _ => f,
-            },
+            (Some(src), _) => f.batchable_if(movable(src, "the source uses")),
             (None, _) => f.not_batchable(Code::PartialApplication, "source not given here"),
         },
     })
@@ -134,6 +147,10 @@ pub struct Source {
     pub src_kind: Option<SrcKind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<String>,
+    /// Options that are not a literal: the expression's text (given to the
+    /// batch by the overlay's binding).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options_expr: Option<String>,
 }
 
 /// What kind of source `src` is.

@@ -52,7 +52,11 @@ pub(super) fn add_entries(
                 (_, Some(_)) => crate::manifest::CALLER_SOURCE.to_string(),
                 (_, None) => return Err(internal("source unknown")),
             };
-            let options = c.options.as_deref().unwrap_or_default();
+            let options = match (&c.options, &c.options_expr) {
+                (Some(o), _) => o.as_str(),
+                (None, Some(_)) => crate::manifest::CALLER_OPTIONS,
+                (None, None) => "",
+            };
             entries
                 .add_cabal2nix(name, &src, options, origin)
                 .map_err(conflict)?;

@@ -101,13 +101,13 @@ pub(super) fn plan_file(
                 sources: BTreeMap::new(),
                 edited: false,
             });
-            if let Some((name, src)) = caller_source(site, call) {
+            for (name, src) in caller_sources(site, call) {
                 match plan.sources.get(&name) {
                     Some(other) if *other != src => {
                         return Err(Reason::new(
                             Code::Conflict,
                             format!(
-                                "`{name}` is already in this overlay's batch with another source ({other})"
+                                "`{name}` is already in this overlay's batch with another value ({other})"
                             ),
                         ));
                     }
@@ -190,16 +190,31 @@ pub(super) fn plan_file(
     out
 }
 
-/// A `callCabal2nix` source that is not a path literal: it goes into the
-/// batch binding (package name, source text).
-fn caller_source(site: &Site, call: &Call) -> Option<(String, String)> {
-    match &site.args {
-        Args::Cabal2nix(c) if c.src_kind != Some(SrcKind::Path) => {
-            Some((c.name.clone()?, unparen(call.arg(1)?).text().to_string()))
-        }
-        _ => None,
+/// What a `callCabal2nix` site gives the batch binding: a source that is
+/// not a path literal (`NAME = SRC;`) and options that are not a literal
+/// (`"options:NAME" = OPTS;`), as they are written at the site.
+fn caller_sources(site: &Site, call: &Call) -> Vec<(String, String)> {
+    let Args::Cabal2nix(c) = &site.args else {
+        return Vec::new();
+    };
+    let Some(name) = &c.name else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if c.src_kind != Some(SrcKind::Path)
+        && let Some(src) = call.arg(1)
+    {
+        out.push((name.clone(), unparen(src).text().to_string()));
     }
+    if let Some(opts) = &c.options_expr {
+        out.push((format!("{OPTIONS_KEY}{name}"), opts.clone()));
+    }
+    out
 }
+
+/// The binding's key for a package's options (`"options:NAME"`): not a
+/// package name (those have no `:`).
+pub(super) const OPTIONS_KEY: &str = "options:";
 
 /// The value of the overlay body's `ifdBatch` binding, if it has one.
 fn existing_binding(body: &SyntaxNode) -> Option<SyntaxNode> {

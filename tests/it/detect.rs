@@ -824,3 +824,28 @@ fn every_reason_has_a_stable_code() {
     let json = serde_json::to_value(Code::SourceNotMovable).unwrap_or_default();
     assert_eq!(json, serde_json::json!("source-not-movable"));
 }
+
+#[test]
+fn computed_cabal2nix_options_are_batchable_where_the_batch_can_see_them() {
+    let s = one(
+        "{ lib, flags }: self: super: { r = self.callCabal2nixWithOptions \"r\" ./r (lib.concatStringsSep \" \" flags) { }; }",
+    );
+    assert!(s.batchable, "{s:#?}");
+    assert_eq!(arg(&s, "options_expr"), "lib.concatStringsSep \" \" flags");
+    // Bound between the overlay and the site: the binding cannot see it.
+    let s = one(
+        "self: super: { r = let flags = \"-fa\" + \"\"; in self.callCabal2nixWithOptions \"r\" ./r flags { }; }",
+    );
+    assert!(!s.batchable);
+    assert_eq!(
+        s.reason_code,
+        Some(ifd_batch::detect::Code::SourceNotMovable)
+    );
+    assert!(
+        s.reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("the options use `flags`"),
+        "{s:#?}"
+    );
+}
