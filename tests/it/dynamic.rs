@@ -16,27 +16,10 @@
 //! - `--backend ifd` removes the generated file again.
 
 use crate::support::nix::{Modern, Run, fresh_salt};
+use crate::support::tools::{copy_dir, deadnix};
 use std::path::{Path, PathBuf};
 
 const GENERATED: &str = "nix/ifd-batch-dynamic.nix";
-
-/// Copy `rel` (a directory of this repository) into `to`, same layout.
-fn copy_dir(rel: &str, to: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
-    let mut stack = vec![from.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
-            let p = e.path();
-            let dest = to.join(rel).join(p.strip_prefix(&from).expect("prefix"));
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
-                std::fs::copy(&p, &dest).expect("copy");
-            }
-        }
-    }
-}
 
 /// A scratch git repository holding `repo` and the test world; the world's
 /// salt (for `fixtures/dynamic`) is fresh, so every derivation really builds.
@@ -437,25 +420,10 @@ fn flake_outputs_check_and_build_without_ifd() {
 #[test]
 fn generated_file_passes_deadnix() {
     let Some(m) = Modern::get() else { return };
-    let have = std::process::Command::new("deadnix")
-        .arg("--version")
-        .output();
-    if !have.is_ok_and(|o| o.status.success()) {
-        eprintln!("*** SKIPPED: deadnix not found (scripts/test.sh installs it) ***");
-        return;
-    }
     let s = scratch("fixtures/dynamic", "deadnix");
     rewrite_dynamic(&m, &s.repo, &["default.nix:app"], &[]);
-    let out = std::process::Command::new("deadnix")
-        .args(["--fail", "--output-format", "json"])
-        .arg(s.repo.join(GENERATED))
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("nixlib/dynamic.nix"))
-        .output()
-        .expect("run deadnix");
-    assert!(
-        out.status.success(),
-        "deadnix:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    deadnix(&[
+        s.repo.join(GENERATED),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("nixlib/dynamic.nix"),
+    ]);
 }

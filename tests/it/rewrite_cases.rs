@@ -197,15 +197,6 @@ fn check_fix_leaves_an_unknown_package_set_alone() {
 /// pre-commit hook beside ours): every golden case's manifest, and nixlib.
 #[test]
 fn generated_nix_passes_deadnix() {
-    let have = Command::new("deadnix").arg("--version").output();
-    if !have.is_ok_and(|o| o.status.success()) {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "deadnix not found, and CI=true (scripts/test.sh installs it)"
-        );
-        eprintln!("*** SKIPPED: deadnix not found (scripts/test.sh installs it) ***");
-        return;
-    }
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut files = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("nixlib/default.nix")];
     for case in std::fs::read_dir(cases_dir()).expect("cases").flatten() {
@@ -221,15 +212,5 @@ fn generated_nix_passes_deadnix() {
         }
     }
     assert!(files.len() > 3, "{files:?}");
-    let out = Command::new("deadnix")
-        .args(["--fail", "--output-format", "json"])
-        .args(&files)
-        .output()
-        .expect("run deadnix");
-    assert!(
-        out.status.success(),
-        "deadnix:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::support::tools::deadnix(&files);
 }

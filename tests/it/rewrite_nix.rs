@@ -3,26 +3,9 @@
 //! IFD barriers during evaluation drop from one per site to one.
 
 use crate::support::nix::{self, Nix, fresh_salt};
+use crate::support::tools::copy_dir;
 use std::path::Path;
 use std::process::Command;
-
-/// Copy `rel` (a directory of this repository) into `to`, same layout.
-fn copy_dir(rel: &str, to: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
-    let mut stack = vec![from.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
-            let p = e.path();
-            let dest = to.join(rel).join(p.strip_prefix(&from).expect("prefix"));
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
-                std::fs::copy(&p, &dest).expect("copy");
-            }
-        }
-    }
-}
 
 /// A scratch repository with `repo` and the world it imports.
 fn scratch(repo: &str) -> tempfile::TempDir {

@@ -3,3 +3,4 @@
 pub mod golden;
 pub mod nix;
 pub mod sarif_schema;
+pub mod tools;

@@ -1,0 +1,49 @@
+//! The repository's own files and the real tools the tests run beside Nix.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Copy `rel` (a directory of this repository) into `to`, same layout.
+pub fn copy_dir(rel: &str, to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    let mut stack = vec![from.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
+            let p = e.path();
+            let dest = to.join(rel).join(p.strip_prefix(&from).expect("prefix"));
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+                std::fs::copy(&p, &dest).expect("copy");
+            }
+        }
+    }
+}
+
+/// Run the real deadnix (`--fail`) on `files`; panic with its report when it
+/// finds anything. Missing deadnix skips the check, except under `CI=true`
+/// (scripts/test.sh installs it). Returns whether it ran.
+pub fn deadnix(files: &[PathBuf]) -> bool {
+    let have = Command::new("deadnix").arg("--version").output();
+    if !have.is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "deadnix not found, and CI=true (scripts/test.sh installs it)"
+        );
+        eprintln!("*** SKIPPED: deadnix not found (scripts/test.sh installs it) ***");
+        return false;
+    }
+    let out = Command::new("deadnix")
+        .args(["--fail", "--output-format", "json"])
+        .args(files)
+        .output()
+        .expect("run deadnix");
+    assert!(
+        out.status.success(),
+        "deadnix:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    true
+}
