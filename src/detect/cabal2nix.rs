@@ -90,7 +90,7 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     let f = f.with(Args::Cabal2nix(args));
     // Whatever is copied to the binding must mean the same there.
     let movable = |expr: &SyntaxNode, what: &str| match super::overlay::batchable(call, callee) {
-        Ok(Some(o)) => super::overlay::movable(expr, &o).map_err(|m| {
+        Ok(Some(route)) => super::overlay::movable(expr, &route.overlay).map_err(|m| {
             Reason::new(Code::SourceNotMovable, m.replacen("the source uses", what, 1))
         }),
         _ => Ok(()),

@@ -40,14 +40,43 @@ impl Overlay {
     }
 }
 
-/// A site already routed through the batch (`ifdBatch.callHackage …`).
+/// A site already routed through a batch (`ifdBatch.callHackage …`, or
+/// `ifdBatch'ghc96.callHackage …` for a set named explicitly).
 pub fn is_routed(callee: &Callee) -> bool {
-    callee.base.as_deref() == Some(BATCH_NAME) && callee.path.len() == 1
+    callee.path.len() == 1
+        && callee.base.as_deref().is_some_and(|b| {
+            b == BATCH_NAME
+                || b.strip_prefix(BATCH_NAME)
+                    .is_some_and(|r| r.starts_with('\''))
+        })
+}
+
+/// Where a batchable site's batch is bound, and for which set.
+pub struct Route {
+    pub overlay: Overlay,
+    /// A set named explicitly at the site (`pkgs.haskell.packages.ghc96`,
+    /// its text), batched by its own binding; None: the overlay's own set.
+    pub set: Option<String>,
+}
+
+/// The name of the batch bound for `set` (None: the overlay's own).
+pub fn batch_name(set: Option<&str>) -> String {
+    match set {
+        None => BATCH_NAME.to_string(),
+        Some(s) => {
+            let last = s.rsplit('.').next().unwrap_or(s);
+            let clean: String = last
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '\''))
+                .collect();
+            format!("{BATCH_NAME}'{clean}")
+        }
+    }
 }
 
 /// Can the rewrite route this Haskell call through a batch? The overlay it
 /// is in, or why not. Routed sites need no overlay check.
-pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Overlay>, Reason> {
+pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Route>, Reason> {
     if is_routed(callee) {
         return Ok(None);
     }
@@ -55,13 +84,36 @@ pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Overlay>, Reason
     // helper `pkg: ver: self.callHackage pkg ver { }` has the shape of an
     // overlay but not its set.
     let mut first = None;
+    let mut innermost = None;
     for overlay in enclosing_overlays(&call.node) {
         match check_callee_set(callee, call, &overlay) {
-            Ok(()) => return Ok(Some(overlay)),
+            Ok(()) => {
+                return Ok(Some(Route { overlay, set: None }));
+            }
             Err(e) => {
                 first.get_or_insert(e);
+                innermost.get_or_insert(overlay);
             }
         }
+    }
+    // A set named explicitly (`pkgs.haskell.packages.ghc96.callHackage`
+    // inside `.override`/`.extend`): its own batch, bound at the innermost
+    // overlay's anchor, when the set's name means the same there.
+    if let Some(overlay) = innermost
+        && let Some(set) = explicit_set(call, callee)
+    {
+        let base = unparen(&call.head).first_child();
+        return match base.map(|b| movable(&b, &overlay)) {
+            Some(Ok(())) => Ok(Some(Route {
+                overlay,
+                set: Some(set),
+            })),
+            Some(Err(m)) => Err(Reason::new(
+                Code::OtherSet,
+                m.replacen("the source uses", "the package set uses", 1),
+            )),
+            None => Err(Reason::new(Code::Internal, "no package set")),
+        };
     }
     Err(match first {
         Some(e) => Reason::new(Code::OtherSet, e),
@@ -70,6 +122,20 @@ pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Overlay>, Reason
             "not inside an overlay (`self: super: …`) whose package set it calls",
         ),
     })
+}
+
+/// The text of the set a callee selects from by name (`pkgs.haskellPackages`
+/// for `pkgs.haskellPackages.callHackage`; `hself` for `hself.callHackage`),
+/// when it starts from a plain name.
+fn explicit_set(call: &Call, callee: &Callee) -> Option<String> {
+    callee.base.as_ref()?;
+    let head = unparen(&call.head);
+    if head.kind() != NODE_SELECT || head.first_child()?.kind() != NODE_IDENT {
+        return None;
+    }
+    let text = head.text().to_string();
+    let set = text.strip_suffix(&format!(".{}", callee.name()))?;
+    (!set.contains(|c: char| c.is_whitespace() || c == '#')).then(|| set.to_string())
 }
 
 /// Every `a: b: body` around `node`, innermost first, that is not a

@@ -26,8 +26,13 @@ pub(super) struct FilePlan {
 enum Bind {
     /// An existing `ifdBatch = import PATH "FILE" SET …;` (its value).
     Existing(SyntaxNode),
-    /// None yet: bound at the overlay's anchor, for its package set.
-    New { anchor: SyntaxNode, hself: String },
+    /// None yet: bound at the overlay's anchor, for its package set (or a
+    /// set named explicitly at the sites), as `name`.
+    New {
+        anchor: SyntaxNode,
+        hself: String,
+        name: String,
+    },
 }
 
 /// One batch binding of the file, and what goes into it.
@@ -45,6 +50,8 @@ struct Located<'a> {
     site: &'a Site,
     call: &'a Call,
     routed: bool,
+    /// The batch's name (`ifdBatch`, `ifdBatch'ghc96`).
+    name: String,
 }
 
 /// Plan one file's batchable Haskell sites, given with their calls in the
@@ -62,7 +69,7 @@ pub(super) fn plan_file(
     };
     let import_path = relative_path(parent_of(file), manifest_file);
     // First pass: each site's binding, and the sources each binding holds.
-    let mut binds: BTreeMap<usize, BindPlan> = BTreeMap::new();
+    let mut binds: BTreeMap<(usize, String), BindPlan> = BTreeMap::new();
     let mut located: Vec<Located> = Vec::new();
     // Entries with placeholder origins: which sites conflict.
     let mut scratch = FileEntries::default();
@@ -71,36 +78,65 @@ pub(super) fn plan_file(
             let callee = Callee::of(&call.head)
                 .ok_or_else(|| Reason::new(Code::Internal, "callee is not a name"))?;
             let routed = overlay::is_routed(&callee);
-            let (key, bind) = match overlay::batchable(call, &callee)? {
-                None => match resolve_name(&call.head, BATCH_NAME) {
-                    Binding::Value(v) => (usize::from(v.text_range().start()), Bind::Existing(v)),
-                    _ => {
-                        return Err(Reason::new(
-                            Code::NotInOverlay,
-                            format!("`{BATCH_NAME}` is not bound by a `let`"),
-                        ));
+            let (name, key, bind) = match overlay::batchable(call, &callee)? {
+                None => {
+                    let name = callee
+                        .base
+                        .clone()
+                        .unwrap_or_else(|| BATCH_NAME.to_string());
+                    match resolve_name(&call.head, &name) {
+                        Binding::Value(v) => {
+                            (name, usize::from(v.text_range().start()), Bind::Existing(v))
+                        }
+                        _ => {
+                            return Err(Reason::new(
+                                Code::NotInOverlay,
+                                format!("`{name}` is not bound by a `let`"),
+                            ));
+                        }
                     }
-                },
-                Some(o) => match existing_binding(&o.body) {
-                    Some(v) => (usize::from(v.text_range().start()), Bind::Existing(v)),
-                    None => {
-                        let anchor = o.anchor();
-                        (
-                            usize::from(anchor.text_range().start()),
-                            Bind::New {
-                                anchor,
-                                hself: o.outer_param.clone(),
-                            },
-                        )
+                }
+                Some(route) => {
+                    let name = overlay::batch_name(route.set.as_deref());
+                    match existing_binding(&route.overlay.body, &name) {
+                        Some(v) => (name, usize::from(v.text_range().start()), Bind::Existing(v)),
+                        None => {
+                            let anchor = route.overlay.anchor();
+                            let hself = route
+                                .set
+                                .clone()
+                                .unwrap_or_else(|| route.overlay.outer_param.clone());
+                            (
+                                name.clone(),
+                                usize::from(anchor.text_range().start()),
+                                Bind::New {
+                                    anchor,
+                                    hself,
+                                    name,
+                                },
+                            )
+                        }
                     }
-                },
+                }
             };
+            // Two sets named alike (`a.ghc96`, `b.ghc96`) cannot share a name.
+            if let (Some(plan), Bind::New { hself, .. }) = (binds.get(&(key, name.clone())), &bind)
+                && let Bind::New { hself: other, .. } = &plan.bind
+                && other != hself
+            {
+                return Err(Reason::new(
+                    Code::Conflict,
+                    format!("`{name}` is already the batch of `{other}` in this overlay"),
+                ));
+            }
             add_entries(&mut scratch, site, file, manifest_file, String::new())?;
-            let plan = binds.entry(key).or_insert_with(|| BindPlan {
-                bind,
-                sources: BTreeMap::new(),
-                edited: false,
-            });
+            let plan = binds
+                .entry((key, name.clone()))
+                .or_insert_with(|| BindPlan {
+                    bind,
+                    sources: BTreeMap::new(),
+                    edited: false,
+                });
             for (name, src) in caller_sources(site, call) {
                 match plan.sources.get(&name) {
                     Some(other) if *other != src => {
@@ -117,7 +153,12 @@ pub(super) fn plan_file(
                 }
             }
             plan.edited |= !routed;
-            Ok(Located { site, call, routed })
+            Ok(Located {
+                site,
+                call,
+                routed,
+                name,
+            })
         })();
         match found {
             Ok(l) => located.push(l),
@@ -128,17 +169,20 @@ pub(super) fn plan_file(
     }
     // The bindings: new ones (where a site is edited), existing ones updated.
     let mut bind_edits = Vec::new();
+    // New batches, by anchor: one edit each.
+    let mut new_at: BTreeMap<usize, (SyntaxNode, Vec<NewBatch>)> = BTreeMap::new();
     for plan in binds.values() {
         match &plan.bind {
-            Bind::New { anchor, hself } if plan.edited => {
-                bind_edits.push(new_binding(
-                    text,
-                    file,
-                    &import_path,
-                    anchor,
-                    hself,
-                    &plan.sources,
-                ));
+            Bind::New {
+                anchor,
+                hself,
+                name,
+            } if plan.edited => {
+                new_at
+                    .entry(usize::from(anchor.text_range().start()))
+                    .or_insert_with(|| (anchor.clone(), Vec::new()))
+                    .1
+                    .push((name, hself, &plan.sources));
             }
             Bind::New { .. } => {}
             Bind::Existing(value) => {
@@ -151,6 +195,11 @@ pub(super) fn plan_file(
                 ));
             }
         }
+    }
+    for (anchor, batches) in new_at.values_mut() {
+        // The overlay's own batch first.
+        batches.sort_by_key(|(name, _, _)| (*name != BATCH_NAME, name.to_string()));
+        bind_edits.push(new_binding(text, file, &import_path, anchor, batches));
     }
     // Origins name lines of the rewritten file, so a second run agrees.
     let shift = |offset: usize| -> isize {
@@ -177,7 +226,7 @@ pub(super) fn plan_file(
                 let range = l.call.head.text_range();
                 out.edits.push(TextEdit::replace(
                     usize::from(range.start())..usize::from(range.end()),
-                    format!("{BATCH_NAME}.{}", callee.name()),
+                    format!("{}.{}", l.name, callee.name()),
                 ));
                 Ok(Action::Edited)
             });
@@ -216,16 +265,18 @@ fn caller_sources(site: &Site, call: &Call) -> Vec<(String, String)> {
 /// package name (those have no `:`).
 pub(super) const OPTIONS_KEY: &str = "options:";
 
-/// The value of the overlay body's `ifdBatch` binding, if it has one.
-fn existing_binding(body: &SyntaxNode) -> Option<SyntaxNode> {
-    let body = unparen(body);
-    if body.kind() != NODE_LET_IN {
-        return None;
+/// The value of the overlay body's binding of `name` (`ifdBatch`,
+/// `ifdBatch'ghc96`), if it has one: in the body's `let … in`, or a `let`
+/// directly inside it (where a first rewrite put a second batch).
+fn existing_binding(body: &SyntaxNode, name: &str) -> Option<SyntaxNode> {
+    let mut body = unparen(body);
+    while body.kind() == NODE_LET_IN {
+        if let Some(Binding::Value(v)) = crate::syntax::scope::binding_in(&body, name) {
+            return Some(v);
+        }
+        body = unparen(&body.last_child()?);
     }
-    match crate::syntax::scope::binding_in(&body, BATCH_NAME) {
-        Some(Binding::Value(v)) => Some(v),
-        _ => None,
-    }
+    None
 }
 
 /// `import PATH "FILE" SET` and, when the overlay has sources to give the
@@ -262,15 +313,18 @@ fn line_indent(text: &str, at: usize) -> &str {
     &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
 }
 
-/// Bind the batch at an overlay's anchor: first in its `let … in`, or in a
-/// new `let … in` around its body.
+/// A batch to bind: its name, its package set, its sources.
+type NewBatch<'a> = (&'a str, &'a str, &'a BTreeMap<String, String>);
+
+/// Bind batches at an overlay's anchor, in one edit: first in its
+/// `let … in`, or in a new `let … in` around its body. Each is
+/// `(name, package set, sources)`.
 fn new_binding(
     text: &str,
     file: &str,
     import_path: &str,
     anchor: &SyntaxNode,
-    hself: &str,
-    sources: &BTreeMap<String, String>,
+    binds: &[NewBatch],
 ) -> TextEdit {
     let first_binding = (anchor.kind() == NODE_LET_IN)
         .then(|| {
@@ -279,37 +333,54 @@ fn new_binding(
                 .find(|c| matches!(c.kind(), NODE_ATTRPATH_VALUE | NODE_INHERIT))
         })
         .flatten();
+    let render = |ind: &str| -> Vec<String> {
+        binds
+            .iter()
+            .map(|(name, hself, sources)| {
+                let value = binding_value(import_path, file, hself, sources, ind);
+                format!("{name} = {value};")
+            })
+            .collect()
+    };
     if let Some(first) = first_binding {
         let at = usize::from(first.text_range().start());
-        let ind = line_indent(text, at);
-        let value = binding_value(import_path, file, hself, sources, ind);
+        let lines = render(line_indent(text, at));
         return TextEdit::insert(
             at,
             match indent_before(text, at) {
-                Some(ind) => format!("{BATCH_NAME} = {value};\n{ind}"),
-                None => format!("{BATCH_NAME} = {value}; "),
+                Some(ind) => lines
+                    .iter()
+                    .map(|l| format!("{l}\n{ind}"))
+                    .collect::<String>(),
+                None => lines.iter().map(|l| format!("{l} ")).collect(),
             },
         );
     }
     let at = usize::from(anchor.text_range().start());
     let ind = line_indent(text, at);
-    if sources.is_empty() {
-        let value = binding_value(import_path, file, hself, sources, ind);
+    if let [(_, _, sources)] = binds
+        && sources.is_empty()
+    {
+        let line = render(ind).concat();
         return TextEdit::insert(
             at,
             match indent_before(text, at) {
-                Some(ind) => format!("let {BATCH_NAME} = {value}; in\n{ind}"),
-                None => format!("let {BATCH_NAME} = {value}; in "),
+                Some(ind) => format!("let {line} in\n{ind}"),
+                None => format!("let {line} in "),
             },
         );
     }
-    // With sources, one binding per line.
-    let value = binding_value(import_path, file, hself, sources, &format!("{ind}  "));
+    // With sources or several batches, one binding per line.
+    let inner = format!("{ind}  ");
+    let lines: String = render(&inner)
+        .iter()
+        .map(|l| format!("{inner}{l}\n"))
+        .collect();
     TextEdit::insert(
         at,
         match indent_before(text, at) {
-            Some(_) => format!("let\n{ind}  {BATCH_NAME} = {value};\n{ind}in\n{ind}"),
-            None => format!("let\n{ind}  {BATCH_NAME} = {value};\n{ind}in "),
+            Some(_) => format!("let\n{lines}{ind}in\n{ind}"),
+            None => format!("let\n{lines}{ind}in "),
         },
     )
 }
