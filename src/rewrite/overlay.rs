@@ -40,7 +40,7 @@ struct BindPlan {
     bind: Bind,
     /// Package name → source expression (sources that are not path
     /// literals, copied from the sites).
-    sources: BTreeMap<String, String>,
+    sources: BTreeMap<String, Moved>,
     /// Some site of it is edited by this run.
     edited: bool,
 }
@@ -137,13 +137,14 @@ pub(super) fn plan_file(
                     sources: BTreeMap::new(),
                     edited: false,
                 });
-            for (name, src) in caller_sources(site, call) {
+            for (name, src) in caller_sources(text, site, call) {
                 match plan.sources.get(&name) {
                     Some(other) if *other != src => {
                         return Err(Reason::new(
                             Code::Conflict,
                             format!(
-                                "`{name}` is already in this overlay's batch with another value ({other})"
+                                "`{name}` is already in this overlay's batch with another value ({})",
+                                other.text
                             ),
                         ));
                     }
@@ -242,7 +243,7 @@ pub(super) fn plan_file(
 /// What a `callCabal2nix` site gives the batch binding: a source that is
 /// not a path literal (`NAME = SRC;`) and options that are not a literal
 /// (`"options:NAME" = OPTS;`), as they are written at the site.
-fn caller_sources(site: &Site, call: &Call) -> Vec<(String, String)> {
+fn caller_sources(text: &str, site: &Site, call: &Call) -> Vec<(String, Moved)> {
     let Args::Cabal2nix(c) = &site.args else {
         return Vec::new();
     };
@@ -253,12 +254,77 @@ fn caller_sources(site: &Site, call: &Call) -> Vec<(String, String)> {
     if c.src_kind != Some(SrcKind::Path)
         && let Some(src) = call.arg(1)
     {
-        out.push((name.clone(), unparen(src).text().to_string()));
+        out.push((name.clone(), moved_text(text, &unparen(src))));
     }
-    if let Some(opts) = &c.options_expr {
-        out.push((format!("{OPTIONS_KEY}{name}"), opts.clone()));
+    if c.options_expr.is_some()
+        && let Some(opts) = call.arg(2)
+    {
+        out.push((
+            format!("{OPTIONS_KEY}{name}"),
+            moved_text(text, &unparen(opts)),
+        ));
     }
     out
+}
+
+/// An expression copied from a site into a binding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Moved {
+    text: String,
+    /// Continuation lines are relative (their indentation at the site
+    /// removed): the binding indents them. False: written as is.
+    reindent: bool,
+}
+
+impl Moved {
+    /// The text under a binding indented by `inner`.
+    fn under(&self, inner: &str) -> String {
+        if !self.reindent {
+            return self.text.clone();
+        }
+        self.text
+            .split('\n')
+            .enumerate()
+            .map(|(i, l)| match (i, l.is_empty()) {
+                (0, _) | (_, true) => l.to_string(),
+                _ => format!("{inner}{l}"),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// An expression's text, to be written elsewhere: its continuation lines
+/// lose the indentation of the line it starts on (the binding indents them
+/// again). Left as it is when a line is indented less, or a string in it
+/// spans lines (re-indenting would change its value).
+fn moved_text(text: &str, node: &SyntaxNode) -> Moved {
+    let own = node.text().to_string();
+    let verbatim = |text: String| Moved {
+        text,
+        reindent: false,
+    };
+    if !own.contains('\n')
+        || node
+            .descendants_with_tokens()
+            .any(|t| t.kind() == TOKEN_STRING_CONTENT && t.to_string().contains('\n'))
+    {
+        return verbatim(own);
+    }
+    let base = line_indent(text, usize::from(node.text_range().start()));
+    let mut lines = own.split('\n');
+    let mut out = vec![lines.next().unwrap_or_default().to_string()];
+    for line in lines {
+        match line.strip_prefix(base) {
+            Some(rest) => out.push(rest.trim_end().to_string()),
+            None if line.trim().is_empty() => out.push(String::new()),
+            None => return verbatim(own),
+        }
+    }
+    Moved {
+        text: out.join("\n"),
+        reindent: true,
+    }
 }
 
 /// The binding's key for a package's options (`"options:NAME"`): not a
@@ -285,7 +351,7 @@ fn binding_value(
     import_path: &str,
     file: &str,
     hself: &str,
-    sources: &BTreeMap<String, String>,
+    sources: &BTreeMap<String, Moved>,
     indent: &str,
 ) -> String {
     let mut v = format!(
@@ -294,10 +360,12 @@ fn binding_value(
     );
     if !sources.is_empty() {
         v.push_str(" {\n");
+        let inner = format!("{indent}  ");
         for (name, src) in sources {
             v.push_str(&format!(
-                "{indent}  {} = {src};\n",
-                crate::manifest::nix_attr(name)
+                "{inner}{} = {};\n",
+                crate::manifest::nix_attr(name),
+                src.under(&inner)
             ));
         }
         v.push_str(indent);
@@ -314,7 +382,7 @@ fn line_indent(text: &str, at: usize) -> &str {
 }
 
 /// A batch to bind: its name, its package set, its sources.
-type NewBatch<'a> = (&'a str, &'a str, &'a BTreeMap<String, String>);
+type NewBatch<'a> = (&'a str, &'a str, &'a BTreeMap<String, Moved>);
 
 /// Bind batches at an overlay's anchor, in one edit: first in its
 /// `let … in`, or in a new `let … in` around its body. Each is
@@ -394,7 +462,7 @@ fn update_binding(
     file: &str,
     import_path: &str,
     value: &SyntaxNode,
-    sources: &BTreeMap<String, String>,
+    sources: &BTreeMap<String, Moved>,
 ) -> Option<TextEdit> {
     let value = unparen(value);
     let call = Call::flatten(&value)?;

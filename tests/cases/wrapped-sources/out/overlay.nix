@@ -5,7 +5,13 @@ let
   ifdBatch = import ./nix/ifd-batch.nix "overlay.nix" final {
     app = lib.cleanSource ./app;
     dep = dep + "/dep";
+    filtered = lib.cleanSourceWith {
+      src = ./app;
+      filter = path: _type: baseNameOf path != "junk";
+    };
     lib2 = gitignoreSource ./lib2;
+    "options:multi" = lib.concatStrings [ "--no-check
+" ];
     sub = "${self}/sub";
   };
   inherit (final) callHackage;
@@ -17,5 +23,13 @@ in
   sub = ifdBatch.callCabal2nix "sub" "${self}/sub" { };
   dep = ifdBatch.callCabal2nix "dep" (dep + "/dep") { };
   plain = ifdBatch.callCabal2nix "plain" ./app { };
+  # Multi-line: re-indented under the binding.
+  filtered = ifdBatch.callCabal2nix "filtered" (lib.cleanSourceWith {
+    src = ./app;
+    filter = path: _type: baseNameOf path != "junk";
+  }) { };
+  # A string spanning lines keeps its layout (its value depends on it).
+  multi = ifdBatch.callCabal2nixWithOptions "multi" ./app (lib.concatStrings [ "--no-check
+" ]) { };
   aeson = ifdBatch.callHackage "aeson" "2.1.2.1" { };
 }
