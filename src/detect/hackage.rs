@@ -1,10 +1,10 @@
 //! `callHackage NAME VERSION ARGS` through any package-set reference.
 
+use super::helper::param;
 use super::multiplicity::{collection_after, per_element, resolve_literal};
-use crate::syntax::scope::{Binding, resolve};
 use crate::syntax::{Call, Callee, attrset_entries, string_literal, unparen};
 use super::{Args, Batch, Code, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg};
-use rnix::{SyntaxKind::*, SyntaxNode};
+use rnix::SyntaxKind::*;
 use serde::Serialize;
 
 /// The `hackage` kind, declared once (the registry in `detect/mod.rs` lists it).
@@ -86,14 +86,7 @@ fn pins(call: &Call) -> Option<Vec<Pin>> {
     if head.name() != "mapAttrs" {
         return None;
     }
-    let param_of = |node: &SyntaxNode| -> Option<SyntaxNode> {
-        let n = unparen(node);
-        if n.kind() != NODE_IDENT || !matches!(resolve(&n), Binding::Param) {
-            return None;
-        }
-        Some(n)
-    };
-    let (n_ident, v_ident) = (param_of(call.arg(0)?)?, param_of(call.arg(1)?)?);
+    let (n_ident, v_ident) = (param(call.arg(0)?)?, param(call.arg(1)?)?);
     // The lambda must be `N: V: …` with N and V the idents used.
     let outer_param = per.lambda.first_child()?.first_child()?;
     let inner = per.lambda.children().nth(1).map(|b| unparen(&b))?;
@@ -119,10 +112,6 @@ fn pins(call: &Call) -> Option<Vec<Pin>> {
 /// `hackage = name: version: self.callHackage name version { };` called
 /// with literals (`hackage "a" "1.0"`): one element per call.
 fn helper_calls(call: &Call) -> Option<Vec<Pin>> {
-    let param = |node: &SyntaxNode| {
-        let n = unparen(node);
-        (n.kind() == NODE_IDENT && matches!(resolve(&n), Binding::Param)).then_some(n)
-    };
     let (n, v) = (param(call.arg(0)?)?, param(call.arg(1)?)?);
     let rows = super::helper::literal_args(&[n, v])?;
     rows.into_iter()

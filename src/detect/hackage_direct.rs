@@ -1,8 +1,7 @@
 //! `callHackageDirect { pkg; ver; sha256; } ARGS`.
 
 use super::multiplicity::resolve_literal;
-use crate::syntax::scope::{Binding, resolve_name};
-use crate::syntax::{Call, Callee, attrset_get, ident_text, unparen};
+use crate::syntax::{Call, Callee, attrset_get, ident_text};
 use super::{Args, Batch, Code, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
@@ -84,14 +83,7 @@ fn helper_calls(spec: &SyntaxNode) -> Option<Vec<Pin>> {
         let node = field_node(spec, field)?;
         match literal_arg(&node) {
             Some(l) => literal[i] = Some(l),
-            None => {
-                let n = unparen(&node);
-                let name = ident_text(&n)?;
-                if !matches!(resolve_name(&n, &name), Binding::Param) {
-                    return None;
-                }
-                params.push(n);
-            }
+            None => params.push(super::helper::param(&node)?),
         }
     }
     let rows = super::helper::literal_args(&params)?;

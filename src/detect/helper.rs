@@ -11,9 +11,17 @@
 //! call.
 
 use super::literal_arg;
-use crate::syntax::ident_text;
+use crate::syntax::scope::{Binding, resolve};
 use crate::syntax::scope::{binder, lambda_binder};
+use crate::syntax::{ident_text, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
+
+/// `node` (through parentheses) when it is a name bound by a lambda
+/// parameter: a helper's argument.
+pub fn param(node: &SyntaxNode) -> Option<SyntaxNode> {
+    let n = unparen(node);
+    (n.kind() == NODE_IDENT && matches!(resolve(&n), Binding::Param)).then_some(n)
+}
 
 /// The literal value of each of `params` (identifiers naming parameters of
 /// one curried helper `h = a: b: …;` bound by a `let` or `rec` set) at every
