@@ -89,11 +89,11 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     };
     let f = f.with(Args::Cabal2nix(args));
     // Whatever is copied to the binding must mean the same there.
-    let movable = |expr: &SyntaxNode, what: &str| match super::overlay::batchable(call, callee) {
-        Ok(Some(route)) => super::overlay::movable(expr, &route.overlay).map_err(|m| {
-            Reason::new(Code::SourceNotMovable, m.replacen("the source uses", what, 1))
-        }),
-        _ => Ok(()),
+    let route = super::overlay::batchable(call, callee).ok().flatten();
+    let movable = |expr: &SyntaxNode, uses: &str| match &route {
+        Some(route) => super::overlay::movable(expr, &route.overlay, uses)
+            .map_err(|m| Reason::new(Code::SourceNotMovable, m)),
+        None => Ok(()),
     };
     let f = match caller_options {
         Some(o) => f.batchable_if(movable(o, "the options use")),

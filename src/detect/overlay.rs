@@ -103,15 +103,12 @@ pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Route>, Reason> 
         && let Some(set) = explicit_set(call, callee)
     {
         let base = unparen(&call.head).first_child();
-        return match base.map(|b| movable(&b, &overlay)) {
+        return match base.map(|b| movable(&b, &overlay, "the package set uses")) {
             Some(Ok(())) => Ok(Some(Route {
                 overlay,
                 set: Some(set),
             })),
-            Some(Err(m)) => Err(Reason::new(
-                Code::OtherSet,
-                m.replacen("the source uses", "the package set uses", 1),
-            )),
+            Some(Err(m)) => Err(Reason::new(Code::OtherSet, m)),
             None => Err(Reason::new(Code::Internal, "no package set")),
         };
     }
@@ -253,8 +250,9 @@ fn check_callee_set(callee: &Callee, call: &Call, overlay: &Overlay) -> Result<(
 /// Can `expr` (at a site inside `overlay`) be copied to the overlay's
 /// anchor and mean the same there? Every name it uses from outside itself
 /// must be bound at or above the anchor — not by a `let`, lambda or `with`
-/// between the anchor and the site.
-pub fn movable(expr: &SyntaxNode, overlay: &Overlay) -> Result<(), String> {
+/// between the anchor and the site. `uses` starts the reason
+/// ("the source uses").
+pub fn movable(expr: &SyntaxNode, overlay: &Overlay, uses: &str) -> Result<(), String> {
     let anchor = overlay.anchor();
     // Where the binding is seen from: just inside the anchor when it is a
     // `let … in` (its names are visible), else the anchor itself (the
@@ -289,7 +287,7 @@ pub fn movable(expr: &SyntaxNode, overlay: &Overlay) -> Result<(), String> {
             Some(b) => {
                 if binder(&at, &name).as_ref() != Some(&b) {
                     return Err(format!(
-                        "the source uses `{name}`, bound between the overlay and the site: \
+                        "{uses} `{name}`, bound between the overlay and the site: \
                          the batch (bound at the top of the overlay) cannot see it"
                     ));
                 }
@@ -309,7 +307,7 @@ pub fn movable(expr: &SyntaxNode, overlay: &Overlay) -> Result<(), String> {
                     });
                 if between {
                     return Err(format!(
-                        "the source uses `{name}`, which may come from a `with` between the \
+                        "{uses} `{name}`, which may come from a `with` between the \
                          overlay and the site: the batch cannot see it"
                     ));
                 }
