@@ -25,7 +25,6 @@ pub use hackage_direct::DirectPins;
 pub use reason::{Code, Reason};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
-use serde_json::Value;
 pub use source_overrides::{Entries, Override};
 
 /// Everything about one kind of site, declared once, in the kind's own
@@ -113,15 +112,18 @@ impl Default for Args {
 }
 
 impl Args {
-    /// The string values among the data (for attribution by name).
-    pub fn strings(&self) -> Vec<String> {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(map)) => map
-                .into_iter()
-                .filter_map(|(_, v)| match v {
-                    Value::String(s) => Some(s),
-                    _ => None,
-                })
+    /// The Nix expressions among the data, as written at the site (the
+    /// derivation read or imported, a cabal2nix source, computed options):
+    /// where attribution looks for literal names. The other fields are
+    /// values (names, versions, hashes, URLs), not Nix text.
+    pub fn expressions(&self) -> Vec<&str> {
+        match self {
+            Args::ImportDrv(t) | Args::ReadDrv(t) => vec![t.target.as_str()],
+            Args::Cabal2nix(c) => c
+                .src
+                .iter()
+                .chain(&c.options_expr)
+                .map(String::as_str)
                 .collect(),
             _ => Vec::new(),
         }

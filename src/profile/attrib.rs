@@ -199,9 +199,9 @@ impl Index {
             }
             entries.extend(exact.into_iter().map(|n| (Pattern::Exact(n), site.clone())));
             // Literal names in any argument (and the callee text).
-            let mut texts = s.args.strings();
-            texts.push(s.call.clone());
-            for text in &texts {
+            let mut texts = s.args.expressions();
+            texts.push(&s.call);
+            for text in texts {
                 for pieces in literals(text) {
                     let fixed: usize = pieces.iter().map(String::len).sum();
                     if fixed >= 2 && !pieces.iter().any(|p| p.contains(char::is_whitespace)) {
