@@ -50,8 +50,9 @@ struct Located<'a> {
     site: &'a Site,
     call: &'a Call,
     routed: bool,
-    /// The batch's name (`ifdBatch`, `ifdBatch'ghc96`).
-    name: String,
+    /// The callee through the batch (`ifdBatch.callHackage`,
+    /// `ifdBatch'ghc96.callHackage`).
+    routed_callee: String,
 }
 
 /// Plan one file's batchable Haskell sites, given with their calls in the
@@ -158,7 +159,7 @@ pub(super) fn plan_file(
                 site,
                 call,
                 routed,
-                name,
+                routed_callee: format!("{name}.{}", callee.name()),
             })
         })();
         match found {
@@ -217,20 +218,17 @@ pub(super) fn plan_file(
     for l in located {
         let line = (l.site.line as isize + shift(l.site.byte_range[0])).max(1);
         let origin = format!("{file}:{line}");
-        let result =
-            add_entries(&mut out.entries, l.site, file, manifest_file, origin).and_then(|()| {
-                if l.routed {
-                    return Ok(Action::Routed);
-                }
-                let callee = Callee::of(&l.call.head)
-                    .ok_or_else(|| Reason::new(Code::Internal, "callee is not a name"))?;
-                let range = l.call.head.text_range();
-                out.edits.push(TextEdit::replace(
-                    usize::from(range.start())..usize::from(range.end()),
-                    format!("{}.{}", l.name, callee.name()),
-                ));
-                Ok(Action::Edited)
-            });
+        let result = add_entries(&mut out.entries, l.site, file, manifest_file, origin).map(|()| {
+            if l.routed {
+                return Action::Routed;
+            }
+            let range = l.call.head.text_range();
+            out.edits.push(TextEdit::replace(
+                usize::from(range.start())..usize::from(range.end()),
+                l.routed_callee.clone(),
+            ));
+            Action::Edited
+        });
         out.outcomes.push(match result {
             Ok(action) => outcome(l.site, action, None),
             Err(reason) => outcome(l.site, Action::Skipped, Some(reason)),
