@@ -15,8 +15,32 @@
 #             nix-instantiate --parse; refused when the repository has files
 #             that do not parse (nothing written), else what failed
 #
+# Coverage against an independent denominator (issue 21 §3): for every
+# repository, benches/count-calls.py (plain text, no ifd-batch) counts the
+# literal Haskell calls (callHackage, callHackageDirect, callCabal2nix,
+# callCabal2nixWithOptions, packageSourceOverrides, haskellSrc2nix,
+# developPackage) in the .nix files git tracks, per file:line; each is
+# matched with the scanner's Haskell sites (same file, the line of the call
+# or of its selection chain's start) and with `rewrite --write --format
+# json` (action edited or routed) on a copy. coverage.txt:
+#   calls     literal calls (independent count)
+#   scanned   of those, reported by `scan` as a Haskell site
+#   batched   of those, edited or already routed by `rewrite --write`
+#             (0 when the rewrite refuses: a file does not parse)
+#   missed    calls `scan` does not report at all (listed in missed.txt)
+#   cov%      batched / calls
+#   broken    written files that do not parse with nix-instantiate --parse,
+#             plus 1 when a second `rewrite --write` would change anything
+# missed.txt: repo, file:line, callee, the source line: the developers' input.
+# The total is over every repository of the half; the figure that counts is
+# the holdout half's, run once, after development.
+#
 # Usage:
-#   benches/corpus.sh [BINARY] [LABEL]
+#   benches/corpus.sh [--half tune|holdout|all] [BINARY] [LABEL]
+# --half picks the repositories by corpus.txt's half column (default tune).
+# Develop against tune only; the holdout half is not looked at until a
+# change is done, then:
+#   benches/corpus.sh --half holdout target/release/ifd-batch holdout-$(git rev-parse --short HEAD)
 # BINARY defaults to target/release/ifd-batch (build it first), LABEL to the
 # short commit. Compare two builds side by side, e.g. the commit you start
 # from:
@@ -29,7 +53,9 @@
 # default /work/.mirror, as the search tool's `fetch` leaves it) into
 # $WORK/corpus/owner+name (WORK defaults to bench-work/, gitignored). A
 # repository without a mirror is skipped with a note.
-# Results: $WORK/corpus-results/LABEL/{table.txt,reasons.txt,possible.txt,json/}.
+# Results: $WORK/corpus-results/LABEL/{table.txt,coverage.txt,missed.txt,
+# reasons.txt,possible.txt,json/ (scan), rewrite/ (rewrite --format json),
+# calls/ (count-calls.py --json)}.
 # possible.txt lists every `possible` site (file:line, kind, target): read it.
 # It is a measurement, not a test: it exits 0 unless a scan panicked or a
 # tool is missing.
@@ -50,8 +76,18 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${1:-$here/target/release/ifd-batch}
-LABEL=${2:-$(git -C "$here" rev-parse --short HEAD)}
+HALF=tune
+pos=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --half) HALF=${2:-}; shift 2 ;;
+    --half=*) HALF=${1#--half=}; shift ;;
+    *) pos+=("$1"); shift ;;
+    esac
+done
+case "$HALF" in tune | holdout | all) ;; *) echo "corpus.sh: --half tune|holdout|all" >&2; exit 2 ;; esac
+BIN=${pos[0]:-$here/target/release/ifd-batch}
+LABEL=${pos[1]:-$(git -C "$here" rev-parse --short HEAD)-$HALF}
 WORK=${WORK:-$here/bench-work}
 MIRRORS=${MIRRORS:-/work/.mirror}
 LIST=${LIST:-$here/benches/corpus.txt}
@@ -59,14 +95,17 @@ CORPUS=$WORK/corpus
 OUT=$WORK/corpus-results/$LABEL
 
 command -v jq >/dev/null || { echo "corpus.sh: needs jq" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "corpus.sh: needs python3" >&2; exit 2; }
 [ -x "$BIN" ] || { echo "corpus.sh: no binary at $BIN (cargo build --release)" >&2; exit 2; }
-mkdir -p "$CORPUS" "$OUT/json"
+mkdir -p "$CORPUS" "$OUT/json" "$OUT/rewrite" "$OUT/calls"
+: >"$OUT/repos.tsv"
 
 checkout() { # owner/name commit -> directory on stdout, or nothing
     local name=$1 commit=$2 slug=${1/\//+}
     local dir=$CORPUS/$slug
     if [ ! -f "$dir/.corpus-commit" ] || [ "$(cat "$dir/.corpus-commit")" != "$commit" ]; then
         local git_dir=$MIRRORS/$slug/repo
+        [ -d "$git_dir/.git" ] && git_dir=$git_dir/.git # a snapshot with a work tree
         if ! git --git-dir="$git_dir" cat-file -e "$commit^{commit}" 2>/dev/null; then
             echo "skip $name: no mirror with $commit under $MIRRORS (fetch github:$name)" >&2
             return 0
@@ -83,38 +122,47 @@ checkout() { # owner/name commit -> directory on stdout, or nothing
         git --git-dir="$git_dir" archive "$commit" -- . "${missing[@]}" | tar -x -C "$dir"
         echo "$commit" >"$dir/.corpus-commit"
     fi
+    # Its own repository root, as a user's checkout is: else the scanner's
+    # walk reads this repository's .gitignore, which ignores bench-work/, and
+    # scans nothing. (No files are added: count-calls.py then reads every
+    # file of the archive, which holds exactly the tracked files.)
+    [ -d "$dir/.git" ] || git init -q "$dir"
     echo "$dir"
 }
 
-rewrite_check() { # dir slug -> "edited<TAB>status"
-    local dir=$1 slug=$2 tmp edited status=ok out f
+rewrite_check() { # dir slug -> "edited<TAB>status<TAB>broken"; leaves rewrite/slug.json
+    local dir=$1 slug=$2 tmp edited status=ok broken=0 f rc
     tmp=$(mktemp -d)
     cp -a "$dir/." "$tmp/"
     set +e
-    out=$("$BIN" rewrite "$tmp" --write 2>&1)
-    local rc=$?
+    "$BIN" rewrite "$tmp" --write --format json >"$OUT/rewrite/$slug.json" 2>"$OUT/rewrite/$slug.stderr"
+    rc=$?
     set -e
-    echo "$out" >"$OUT/json/$slug.rewrite"
-    edited=$(sed -n 's/^rewrite: \([0-9]*\) sites edited.*/\1/p' <<<"$out" | head -n 1)
-    if grep -q panicked <<<"$out"; then
+    edited=$(jq '[.sites[] | select(.action == "edited")] | length' "$OUT/rewrite/$slug.json" 2>/dev/null) || edited=0
+    if grep -q panicked "$OUT/rewrite/$slug.stderr"; then
         status=PANIC
     elif [ "$rc" -ne 0 ]; then
         status=refused # (the plan has errors: files that do not parse)
     else
-        again=$("$BIN" rewrite "$tmp" 2>&1) || :
-        grep -q 'nothing to change' <<<"$again" || status=NOT-IDEMPOTENT
         while IFS= read -r f; do
-            nix-instantiate --parse "$tmp/$f" >/dev/null 2>&1 || status=NO-PARSE
-        done < <(cd "$tmp" && find . -name '*.nix' -newer "$OUT/json/$slug.json" | sed 's|^\./||')
+            [ -n "$f" ] || continue
+            nix-instantiate --parse "$tmp/$f" >/dev/null 2>&1 || { status=NO-PARSE; broken=$((broken + 1)); }
+        done < <(jq -r '(.changed_files[]), (if .manifest_changed then .manifest else empty end)' "$OUT/rewrite/$slug.json" | sort -u)
+        "$BIN" rewrite "$tmp" --format json >"$OUT/rewrite/$slug.again.json" 2>/dev/null || :
+        if ! jq -e '(.changed_files | length) == 0 and (.manifest_changed | not)' "$OUT/rewrite/$slug.again.json" >/dev/null 2>&1; then
+            status=NOT-IDEMPOTENT
+            broken=$((broken + 1))
+        fi
     fi
     rm -rf "$tmp"
-    printf '%s\t%s' "${edited:-0}" "$status"
+    printf '%s\t%s\t%s' "${edited:-0}" "$status" "$broken"
 }
 
 rows=()
 panics=0
-while read -r name commit style; do
+while read -r name commit style half _query; do
     case "$name" in '' | '#'*) continue ;; esac
+    [ "$HALF" = all ] || [ "$half" = "$HALF" ] || continue
     dir=$(checkout "$name" "$commit")
     [ -n "$dir" ] || continue
     slug=${name/\//+}
@@ -147,7 +195,10 @@ while read -r name commit style; do
     # The rewrite, on a copy: sites it edits, then a second run must change
     # nothing and every written file must parse with Nix.
     rw=$(rewrite_check "$dir" "$slug")
-    rows+=("$row"$'\t'"$rw")
+    rows+=("$row"$'\t'"${rw%$'\t'*}")
+    # The independent count, matched with the scan and the rewrite.
+    python3 "$here/benches/count-calls.py" "$dir" --json >"$OUT/calls/$slug.json"
+    printf '%s\t%s\t%s\t%s\n' "$name" "$half" "$dir" "${rw##*$'\t'}" >>"$OUT/repos.tsv"
     jq -r --arg name "$name" '.sites[] | select(.confidence == "possible")
         | "\($name)\t\(.file):\(.line)\t\(.kind)\t\(.call) \(.args.target // .args.url // "")"' \
         "$json" 2>/dev/null
@@ -170,6 +221,76 @@ jq -rs '[.[] | .sites[] | select(.batchable | not) | "\(.kind): \(.reason)"]
     | group_by(.) | map([length, .[0]]) | sort_by(-.[0]) | .[] | "\(.[0])\t\(.[1])"' \
     "$OUT"/json/*.json >"$OUT/reasons.txt"
 
+# Coverage: the independent count matched with the scan and the rewrite.
+python3 - "$OUT" <<'PY'
+import collections, json, os, sys
+out = sys.argv[1]
+HASKELL = {"hackage", "hackage-direct", "cabal2nix", "source-overrides"}
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+def match(calls, sites):
+    """Indices of calls matched by a site: same file, the site's line is the
+    call's line or its chain's first line; each site matches one call."""
+    free = collections.defaultdict(list)
+    for s in sites:
+        free[(s["file"], s["line"])].append(s)
+    hit = set()
+    for pass_ in (0, 1):  # same callee first, then any Haskell site there
+        for i, c in enumerate(calls):
+            if i in hit:
+                continue
+            for line in dict.fromkeys((c["chain_line"], c["line"])):
+                pool = free.get((c["file"], line), [])
+                k = next((k for k, s in enumerate(pool) if pass_ or s.get("call") == c["callee"]), None)
+                if k is not None:
+                    pool.pop(k)
+                    hit.add(i)
+                    break
+    return hit
+
+rows, missed = [], []
+tot = collections.Counter()
+with open(os.path.join(out, "repos.tsv")) as f:
+    repos = [l.rstrip("\n").split("\t") for l in f if l.strip()]
+for name, half, cdir, broken in repos:
+    slug = name.replace("/", "+")
+    counted = load(os.path.join(out, "calls", slug + ".json")) or {"calls": []}
+    scan = load(os.path.join(out, "json", slug + ".json")) or {"sites": []}
+    rw = load(os.path.join(out, "rewrite", slug + ".json")) or {"sites": [], "errors": [1]}
+    calls = counted["calls"]
+    scanned = match(calls, [s for s in scan["sites"] if s["kind"] in HASKELL])
+    ok = not rw.get("errors") and rw.get("written") is not None or (not rw.get("errors") and not rw.get("changed_files"))
+    done = [s for s in rw.get("sites", []) if s["kind"] in HASKELL and s.get("action") in ("edited", "routed")]
+    batched = match(calls, done) if ok else set()
+    n = len(calls)
+    cov = "%.1f" % (100.0 * len(batched) / n) if n else "-"
+    rows.append((name, half, n, len(scanned), len(batched), n - len(scanned), cov, broken if ok else broken + "(refused)"))
+    tot.update(calls=n, scanned=len(scanned), batched=len(batched), missed=n - len(scanned), broken=int(broken), repos=1, haskell=1 if n else 0)
+    for i, c in enumerate(calls):
+        if i not in scanned:
+            try:
+                with open(os.path.join(cdir, c["file"]), encoding="utf-8", errors="replace") as g:
+                    text = g.read().split("\n")[c["line"] - 1].strip()
+            except (OSError, IndexError):
+                text = ""
+            missed.append("%s\t%s:%d\t%s\t%s" % (name, c["file"], c["line"], c["callee"], text[:160]))
+w = max([len(r[0]) for r in rows] + [4])
+with open(os.path.join(out, "coverage.txt"), "w") as f:
+    f.write("%-*s  %-7s  %6s  %7s  %7s  %6s  %6s  %s\n" % (w, "repo", "half", "calls", "scanned", "batched", "missed", "cov%", "broken"))
+    for r in rows:
+        f.write("%-*s  %-7s  %6d  %7d  %7d  %6d  %6s  %s\n" % ((w,) + r))
+    n = tot["calls"]
+    f.write("%-*s  %-7s  %6d  %7d  %7d  %6d  %6s  %d\n" % (w, "TOTAL (%d repos, %d with calls)" % (tot["repos"], tot["haskell"]), "-", n, tot["scanned"], tot["batched"], tot["missed"], "%.1f" % (100.0 * tot["batched"] / n) if n else "-", tot["broken"]))
+with open(os.path.join(out, "missed.txt"), "w") as f:
+    f.write("".join(m + "\n" for m in missed))
+PY
+
 echo "ifd-batch corpus: $BIN ($LABEL)"
 cat "$OUT/table.txt"
 echo
@@ -177,4 +298,8 @@ echo "left alone, by kind and reason (all kinds):"
 sed 's/^/  /' "$OUT/reasons.txt"
 echo
 echo "possible sites: $(wc -l <"$OUT/possible.txt") (listed in $OUT/possible.txt)"
+echo
+echo "coverage against the independent count (benches/count-calls.py), half $HALF:"
+cat "$OUT/coverage.txt"
+echo "calls the scanner does not report: $(wc -l <"$OUT/missed.txt") (listed in $OUT/missed.txt)"
 [ "$panics" -eq 0 ] || { echo "PANICS: $panics" >&2; exit 1; }
