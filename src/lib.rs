@@ -13,6 +13,7 @@ pub mod detect;
 mod dynamic;
 mod edit;
 mod extract;
+mod fileset;
 mod manifest;
 mod materialize;
 mod profile;

@@ -1,6 +1,7 @@
 //! `rewrite --verify`: evaluate with real Nix before and after the rewrite
 //! and compare the drvPath of every derivation.
 
+use crate::fileset::{self, Which};
 use crate::rewrite::Plan;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -109,13 +110,31 @@ pub struct Rewritten {
     pub collect: PathBuf,
 }
 
-/// Copy the work tree and apply `plan` to the copy.
+/// Copy the work tree and apply `plan` to the copy. The copy holds the
+/// files the user's own evaluation sees, less what git ignores
+/// ([`Which::Seen`]).
 pub fn rewritten_copy(plan: &Plan) -> Result<Rewritten, String> {
+    let base = copy_base(&plan.root);
+    let listing = fileset::list(&base, Which::Seen, |_: &Path, _| false)?;
+    if let Some(e) = listing.errors.first() {
+        return Err(format!(
+            "copying the tree: {}: {}",
+            e.path.display(),
+            e.message
+        ));
+    }
+    rewritten_copy_of(plan, &listing.files)
+}
+
+/// Copy `files` (relative to the work tree, a [`fileset::list`]) and apply
+/// `plan` to the copy.
+pub(crate) fn rewritten_copy_of(plan: &Plan, files: &[PathBuf]) -> Result<Rewritten, String> {
     let base = copy_base(&plan.root);
     let tmp =
         tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
     let copy = tmp.path().join("tree");
-    copy_tree(&base, &copy)?;
+    std::fs::create_dir_all(&copy).map_err(|e| format!("{}: {e}", copy.display()))?;
+    fileset::copy(&base, files, &copy)?;
     let root_rel = plan.root.canonicalize().ok().and_then(|r| {
         base.canonicalize()
             .ok()
@@ -220,34 +239,6 @@ fn copy_base(root: &Path) -> PathBuf {
         .find(|a| a.join(".git").exists())
         .map(Path::to_path_buf)
         .unwrap_or(abs)
-}
-
-/// Copy a tree, honouring .gitignore (no `target/`, no out-links).
-fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
-    let walker = ignore::WalkBuilder::new(from)
-        .hidden(false)
-        .require_git(false)
-        .follow_links(false)
-        .filter_entry(|e| e.file_name() != ".git")
-        .build();
-    for entry in walker {
-        let entry = entry.map_err(|e| format!("copying the tree: {e}"))?;
-        let rel = entry.path().strip_prefix(from).unwrap_or(entry.path());
-        let dest = to.join(rel);
-        let Some(ft) = entry.file_type() else {
-            continue;
-        };
-        if ft.is_dir() {
-            std::fs::create_dir_all(&dest).map_err(|e| format!("{}: {e}", dest.display()))?;
-        } else if ft.is_symlink() {
-            if let Ok(target) = std::fs::read_link(entry.path()) {
-                let _ = std::os::unix::fs::symlink(target, &dest);
-            }
-        } else if ft.is_file() {
-            std::fs::copy(entry.path(), &dest).map_err(|e| format!("{}: {e}", dest.display()))?;
-        }
-    }
-    Ok(())
 }
 
 pub(crate) fn write_plain(path: &Path, text: &str) -> Result<(), String> {

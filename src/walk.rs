@@ -1,12 +1,17 @@
 //! Finding the `.nix` files to scan.
 //!
-//! Honours `.gitignore` (also outside a git repository), `.ignore`, skips
-//! `.git` and `result*` symlinks (nix-build's out-links), never follows
-//! directory symlinks (so symlink loops cannot trap the walk), and only takes
-//! regular files (a directory called `foo.nix` is not a file). Paths
-//! matching an `--exclude` glob ([`Exclude`]) are left out, files named
-//! explicitly too (pre-commit passes staged files by name).
+//! The files are [`fileset`]'s: inside a git work tree what git shows
+//! (tracked files, even ignored ones, and untracked files no rule ignores:
+//! `git ls-files -co --exclude-standard`); elsewhere, or without git, the
+//! `ignore` crate's walk (`.gitignore` also outside a repository, `.ignore`,
+//! never following directory symlinks, so loops cannot trap it). Either way
+//! no `.git`, no `result*` symlinks (nix-build's out-links), and only regular
+//! files (a directory called `foo.nix` is not a file; a symlink to a
+//! regular file counts). Paths matching an `--exclude` glob ([`Exclude`])
+//! are left out, files named explicitly too (pre-commit passes staged files
+//! by name).
 
+use crate::fileset::{self, Which};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
@@ -97,58 +102,95 @@ pub fn nix_files(roots: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
                 continue;
             }
         }
-        let walker = ignore::WalkBuilder::new(root)
-            .hidden(false)
-            .require_git(false)
-            .follow_links(false)
-            .filter_entry({
-                let exclude = exclude.clone();
-                move |e| {
-                    let name = e.file_name().to_string_lossy();
-                    let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-                    !(name == ".git"
-                        || (name.starts_with("result") && e.path_is_symlink())
-                        || (e.depth() > 0 && exclude.excludes(e.path(), is_dir)))
-                }
-            })
-            .build();
-        for entry in walker {
-            match entry {
-                Ok(entry) => {
-                    if is_nix_file(entry.path(), entry.file_type()) {
-                        files.push(entry.into_path());
-                    }
-                }
-                Err(e) => errors.push(WalkError {
-                    path: error_path(&e).unwrap_or_else(|| root.clone()),
-                    message: e.to_string(),
-                }),
-            }
-        }
+        let skip = {
+            let exclude = exclude.clone();
+            move |path: &Path, is_dir: bool| exclude.excludes(path, is_dir)
+        };
+        // `Seen` never fails: without git it is the ignore-rule walk.
+        let listing = fileset::list(root, Which::Seen, skip).unwrap_or_default();
+        files.extend(
+            listing
+                .files
+                .into_iter()
+                .map(|rel| root.join(rel))
+                .filter(|path| is_nix_file(path)),
+        );
+        errors.extend(listing.errors.into_iter().map(|e| WalkError {
+            path: e.path,
+            message: e.message,
+        }));
     }
     files.sort();
     files.dedup();
     (files, errors)
 }
 
-fn is_nix_file(path: &Path, file_type: Option<std::fs::FileType>) -> bool {
-    if path.extension().is_none_or(|ext| ext != "nix") {
-        return false;
-    }
-    match file_type {
-        Some(ft) if ft.is_file() => true,
-        // A symlink to a regular file counts; to a directory or nowhere, not.
-        Some(ft) if ft.is_symlink() => std::fs::metadata(path).is_ok_and(|m| m.is_file()),
-        _ => false,
-    }
+/// A `.nix` regular file, or a symlink to one (the listing holds regular
+/// files and symlinks; a symlink to a directory or nowhere is not a file).
+fn is_nix_file(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "nix")
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
-fn error_path(e: &ignore::Error) -> Option<PathBuf> {
-    match e {
-        ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            error_path(err)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    /// `git ARGS` in `dir`; false when git is missing (the flake's build
+    /// sandbox), except under `CI=true`.
+    fn git(dir: &Path, args: &[&str]) -> bool {
+        match Command::new("git").args(args).current_dir(dir).output() {
+            Ok(o) => {
+                assert!(o.status.success(), "git {args:?}");
+                true
+            }
+            Err(_) => {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "git not found, and CI=true"
+                );
+                false
+            }
         }
-        _ => None,
+    }
+
+    /// Inside a work tree the walk reads what git shows: a tracked file
+    /// that an ignore rule matches too; several roots, one inside another,
+    /// once; `--exclude` still applies.
+    #[test]
+    fn git_files_under_several_roots_with_exclude() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let d = tmp.path();
+        if !git(d, &["init", "-q"]) {
+            return;
+        }
+        std::fs::create_dir_all(d.join("ci/broken")).expect("mkdir");
+        std::fs::write(d.join(".gitignore"), "release.nix\n*.local.nix\n").expect("write");
+        for f in [
+            "default.nix",
+            "ci/release.nix",
+            "ci/broken/bad.nix",
+            "x.local.nix",
+            "notes.txt",
+        ] {
+            std::fs::write(d.join(f), "{ }").expect("write");
+        }
+        git(d, &["add", "-A"]);
+        git(d, &["add", "-f", "ci/release.nix"]);
+        let exclude = Exclude::new(d, &["broken/".into()]).expect("exclude");
+        let roots = [d.join("ci"), d.to_path_buf()];
+        let (files, errors) = with_exclude(&exclude, || nix_files(&roots));
+        assert!(errors.is_empty(), "{errors:?}");
+        let rel: Vec<_> = files
+            .iter()
+            .map(|f| {
+                f.strip_prefix(d)
+                    .unwrap_or(f)
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(rel, ["ci/release.nix", "default.nix"]);
     }
 }
