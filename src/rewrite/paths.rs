@@ -40,7 +40,12 @@ pub fn relative_path(from_dir: &str, to: &str) -> String {
     parts.extend(to[common..].iter().cloned());
     let joined = parts.join("/");
     if joined.starts_with("..") {
-        joined
+        // A Nix path literal needs a `/`: `..` alone does not parse.
+        if joined.contains('/') {
+            joined
+        } else {
+            format!("{joined}/.")
+        }
     } else if joined.is_empty() {
         "./.".to_string()
     } else {
@@ -102,5 +107,25 @@ mod tests {
             Ok("./x/y/a/b".into())
         );
         assert!(rebase_path("./${x}", "o.nix", "m.nix").is_err());
+        // A source that is the manifest's parent, or the root, must still
+        // be a path literal (`..` alone does not parse).
+        assert_eq!(
+            rebase_path("./.", "default.nix", "nix/ifd-batch.nix"),
+            Ok("../.".into())
+        );
+        assert_eq!(
+            rebase_path("../.", "nix/default.nix", "nix/ifd-batch.nix"),
+            Ok("../.".into())
+        );
+        assert_eq!(
+            rebase_path("./.", "nix/default.nix", "nix/ifd-batch.nix"),
+            Ok("./.".into())
+        );
+        assert_eq!(
+            rebase_path("../..", "a/b/c.nix", "a/b/m.nix"),
+            Ok("../..".into())
+        );
+        assert_eq!(relative_path("a/b", ""), "../..");
+        assert_eq!(relative_path("a", ""), "../.");
     }
 }
