@@ -296,12 +296,12 @@ pub fn detect_calls(root: &SyntaxNode, text: &str, file: &str) -> (FileSites, Ve
     let index = std::cell::OnceCell::new();
     let mut out = FileSites::default();
     let mut calls = Vec::new();
-    for node in candidate_calls(root) {
+    for node in candidate_calls(root, &alias_names(root, text)) {
         let index = index.get_or_init(|| LineIndex::new(text));
         let Some(call) = Call::flatten(&node) else {
             continue;
         };
-        let Some(callee) = Callee::of(&call.head) else {
+        let Some(callee) = Callee::resolved(&call.head) else {
             continue;
         };
         let Some(mut finding) = Kind::ALL
@@ -376,6 +376,11 @@ pub fn is_package_set_function(callee: &Callee) -> bool {
     };
     match scope::resolve(ident) {
         scope::Binding::With => true,
+        // `{ callCabal2nix, lib, ... }: callCabal2nix "x" ./. { }`: a
+        // callPackage-style file; the package set supplies the function.
+        scope::Binding::Param => {
+            matches!(scope::lambda_binder(ident, callee.name()), Some((_, true)))
+        }
         scope::Binding::Inherit(Some(_)) => true,
         scope::Binding::Value(v) => {
             let v = syntax::unparen(&v);
@@ -385,18 +390,72 @@ pub fn is_package_set_function(callee: &Callee) -> bool {
     }
 }
 
+/// Names bound in the file (`let` / `rec`) to a name or select that ends
+/// in a callee some detector looks at: `c2n = final.haskellPackages.callCabal2nix;`.
+/// Their calls are candidates too; `Callee::resolved` follows them. Files
+/// that mention no callee name skip the walk.
+fn alias_names(root: &SyntaxNode, text: &str) -> Vec<String> {
+    let mentions = Kind::ALL
+        .iter()
+        .flat_map(|k| k.decl().callees)
+        .any(|c| text.contains(c));
+    if !mentions {
+        return Vec::new();
+    }
+    // (name, the last name of what it is bound to)
+    let mut bound: Vec<(String, String)> = Vec::new();
+    for binding in root
+        .descendants()
+        .filter(|n| n.kind() == NODE_ATTRPATH_VALUE)
+    {
+        let mut kids = binding.children();
+        let (Some(path), Some(value)) = (kids.next(), kids.next()) else {
+            continue;
+        };
+        let value = syntax::unparen(&value);
+        if !matches!(value.kind(), NODE_IDENT | NODE_SELECT) {
+            continue;
+        }
+        let (Some(attr), 1) = (path.first_child(), path.children().count()) else {
+            continue;
+        };
+        let Some(name) = syntax::ident_text(&attr) else {
+            continue;
+        };
+        if let Some(c) = Callee::of(&value)
+            && !Kind::is_callee_name(&name)
+        {
+            bound.push((name, c.name().to_string()));
+        }
+    }
+    // Aliases of aliases (`c = self.callHackage; d = c;`), to a fixpoint.
+    let mut out: Vec<String> = Vec::new();
+    loop {
+        let before = out.len();
+        for (name, to) in &bound {
+            if !out.contains(name) && (Kind::is_callee_name(to) || out.contains(to)) {
+                out.push(name.clone());
+            }
+        }
+        if out.len() == before {
+            return out;
+        }
+    }
+}
+
 /// The outermost applications whose callee a detector looks at, in
 /// source order. Walks rowan's green tree (no cursor node is allocated per
 /// visited node, unlike `descendants()`), and makes a syntax node only for
 /// the few matches.
-fn candidate_calls(root: &SyntaxNode) -> Vec<SyntaxNode> {
+fn candidate_calls(root: &SyntaxNode, aliases: &[String]) -> Vec<SyntaxNode> {
+    let wanted = |name: &str| Kind::is_callee_name(name) || aliases.iter().any(|a| a == name);
     let green = root.green();
     let mut ranges = Vec::new();
     // (node, its start offset, is it the function part of an application?)
     let mut stack = vec![(green, root.text_range().start(), false)];
     while let Some((node, start, is_head)) = stack.pop() {
         let is_apply = green_kind(node) == NODE_APPLY;
-        if is_apply && !is_head && green_head_name(node).is_some_and(Kind::is_callee_name) {
+        if is_apply && !is_head && green_head_name(node).is_some_and(wanted) {
             ranges.push(rowan::TextRange::at(start, node.text_len()));
         }
         let mut offset = start;

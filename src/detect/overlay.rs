@@ -13,7 +13,7 @@
 
 use super::multiplicity::per_element;
 use super::reason::{Code, Reason};
-use crate::syntax::scope::{Binding, binder, resolve, resolve_name};
+use crate::syntax::scope::{Binding, binder, follow_alias, lambda_binder, resolve, resolve_name};
 use crate::syntax::{Call, Callee, ident_text, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
 
@@ -59,19 +59,30 @@ pub struct Route {
     pub set: Option<String>,
 }
 
-/// The name of the batch bound for `set` (None: the overlay's own).
-pub fn batch_name(set: Option<&str>) -> String {
-    match set {
-        None => BATCH_NAME.to_string(),
-        Some(s) => {
-            let last = s.rsplit('.').next().unwrap_or(s);
-            let clean: String = last
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '\''))
-                .collect();
-            format!("{BATCH_NAME}'{clean}")
-        }
-    }
+/// The names the batch of `set` may be bound as (None: the overlay's own,
+/// `ifdBatch`), shortest first: `ifdBatch'ghc96`, then
+/// `ifdBatch'packages'ghc96`, … up to the whole select. Two sets whose
+/// last names agree (`pkgsOld.haskellPackages`, `pkgsNew.haskellPackages`)
+/// get names of their own, never one batch for both.
+pub fn batch_names(set: Option<&str>) -> Vec<String> {
+    let Some(s) = set else {
+        return vec![BATCH_NAME.to_string()];
+    };
+    let parts: Vec<String> = s
+        .split('.')
+        .map(|p| {
+            p.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+                .collect::<String>()
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
+    (1..=parts.len().max(1))
+        .map(|n| {
+            let tail = &parts[parts.len().saturating_sub(n)..];
+            format!("{BATCH_NAME}'{}", tail.join("'"))
+        })
+        .collect()
 }
 
 /// Can the rewrite route this Haskell call through a batch? The overlay it
@@ -80,13 +91,30 @@ pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Route>, Reason> 
     if is_routed(callee) {
         return Ok(None);
     }
+    // What the callee stands for, through aliases (`c2n = final.haskellPackages.callCabal2nix;`):
+    // the set is read there, and names are resolved where the alias is bound.
+    let head = follow_alias(&call.head);
+    let aliased = Callee::of(&head);
+    let callee = aliased.as_ref().unwrap_or(callee);
+    if head.kind() == NODE_IDENT
+        && let Some(name) = ident_text(&head)
+        && matches!(lambda_binder(&head, &name), Some((_, true)))
+    {
+        return Err(Reason::new(
+            Code::NotInOverlay,
+            format!(
+                "`{name}` is a parameter of this file's function (a callPackage-style file): \
+                 the package set that supplies it is the caller's, which this file cannot name"
+            ),
+        ));
+    }
     // The innermost enclosing overlay whose set the callee calls into: a
     // helper `pkg: ver: self.callHackage pkg ver { }` has the shape of an
     // overlay but not its set.
     let mut first = None;
     let mut innermost = None;
     for overlay in enclosing_overlays(&call.node) {
-        match check_callee_set(callee, call, &overlay) {
+        match check_callee_set(callee, &head, &overlay) {
             Ok(()) => {
                 return Ok(Some(Route { overlay, set: None }));
             }
@@ -100,16 +128,14 @@ pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Route>, Reason> 
     // inside `.override`/`.extend`): its own batch, bound at the innermost
     // overlay's anchor, when the set's name means the same there.
     if let Some(overlay) = innermost
-        && let Some(set) = explicit_set(call, callee)
+        && let Some((set, expr)) = explicit_set(&head, callee)
     {
-        let base = unparen(&call.head).first_child();
-        return match base.map(|b| movable(&b, &overlay, "the package set uses")) {
-            Some(Ok(())) => Ok(Some(Route {
+        return match movable(&expr, &overlay, "the package set uses") {
+            Ok(()) => Ok(Some(Route {
                 overlay,
                 set: Some(set),
             })),
-            Some(Err(m)) => Err(Reason::new(Code::OtherSet, m)),
-            None => Err(Reason::new(Code::Internal, "no package set")),
+            Err(m) => Err(Reason::new(Code::OtherSet, m)),
         };
     }
     Err(match first {
@@ -121,18 +147,42 @@ pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Route>, Reason> 
     })
 }
 
-/// The text of the set a callee selects from by name (`pkgs.haskellPackages`
-/// for `pkgs.haskellPackages.callHackage`; `hself` for `hself.callHackage`),
-/// when it starts from a plain name.
-fn explicit_set(call: &Call, callee: &Callee) -> Option<String> {
-    callee.base.as_ref()?;
-    let head = unparen(&call.head);
-    if head.kind() != NODE_SELECT || head.first_child()?.kind() != NODE_IDENT {
-        return None;
+/// The set a callee selects from by name, its text and its node:
+/// `pkgs.haskellPackages` for `pkgs.haskellPackages.callHackage`, `hself`
+/// for `hself.callHackage`, `final.haskellPackages` for a bare
+/// `callCabal2nix` bound by `inherit (final.haskellPackages) callCabal2nix;`
+/// — when it is a plain name or a select of names from one.
+fn explicit_set(head: &SyntaxNode, callee: &Callee) -> Option<(String, SyntaxNode)> {
+    let head = unparen(head);
+    let (text, node) = match head.kind() {
+        NODE_SELECT if callee.base.is_some() => {
+            let text = head.text().to_string();
+            let set = text
+                .strip_suffix(&format!(".{}", callee.name()))?
+                .to_string();
+            (set, head.first_child()?)
+        }
+        NODE_IDENT => match resolve(&head) {
+            Binding::Inherit(Some(from)) => {
+                let from = unparen(&from);
+                (from.text().to_string(), from)
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    // Only names and selects of names (`a.b.c`), never a computed set.
+    let mut base = unparen(&node);
+    while base.kind() == NODE_SELECT {
+        let attrs = base.children().nth(1)?;
+        if attrs.children().any(|a| a.kind() != NODE_IDENT) {
+            return None;
+        }
+        base = unparen(&base.first_child()?);
     }
-    let text = head.text().to_string();
-    let set = text.strip_suffix(&format!(".{}", callee.name()))?;
-    (!set.contains(|c: char| c.is_whitespace() || c == '#')).then(|| set.to_string())
+    (base.kind() == NODE_IDENT
+        && !text.contains(|c: char| c.is_whitespace() || c == '#' || c == '('))
+    .then_some((text, node))
 }
 
 /// Every `a: b: body` around `node`, innermost first, that is not a
@@ -171,13 +221,17 @@ fn ident_param(lambda: &SyntaxNode) -> Option<String> {
 /// `super.f`, bare `f` under `with self;`, a name bound with
 /// `inherit (self) f;` or `f = self.f;`, or a set-independent helper
 /// (`haskell.lib.packageSourceOverrides`).
-fn check_callee_set(callee: &Callee, call: &Call, overlay: &Overlay) -> Result<(), String> {
+fn check_callee_set(callee: &Callee, head: &SyntaxNode, overlay: &Overlay) -> Result<(), String> {
     if callee.name() == "packageSourceOverrides" {
         return Ok(());
     }
     let params = [overlay.outer_param.as_str(), overlay.inner_param.as_str()];
+    // The overlay's own parameter: the same binding seen from `at` as from
+    // the overlay's body (an alias bound elsewhere may name another `self`).
     let is_overlay_param = |name: &str, at: &SyntaxNode| {
-        params.contains(&name) && matches!(resolve_name(at, name), Binding::Param)
+        params.contains(&name)
+            && matches!(resolve_name(at, name), Binding::Param)
+            && binder(at, name).is_some_and(|b| binder(&overlay.body, name) == Some(b))
     };
     let is_param_node = |n: &SyntaxNode| {
         let n = unparen(n);
@@ -192,7 +246,7 @@ fn check_callee_set(callee: &Callee, call: &Call, overlay: &Overlay) -> Result<(
         )
     };
     match (&callee.base, callee.path.len()) {
-        (Some(base), 1) if is_overlay_param(base, &call.head) => Ok(()),
+        (Some(base), 1) if is_overlay_param(base, head) => Ok(()),
         (Some(base), _) => Err(not_the_set(base)),
         (None, _) => {
             let ident = callee.ident.as_ref().ok_or("callee is not a name")?;
@@ -200,17 +254,14 @@ fn check_callee_set(callee: &Callee, call: &Call, overlay: &Overlay) -> Result<(
                 // `inherit (self) callHackage;`
                 Binding::Inherit(Some(from)) if is_param_node(&from) => return Ok(()),
                 Binding::Inherit(Some(from)) => return Err(not_the_set(&from.text().to_string())),
-                // `callHackage = self.callHackage;`
+                // (`f = self.f;` was followed by `follow_alias`: what is
+                // left is not an alias of a set's function.)
                 Binding::Value(v) => {
-                    let v = unparen(&v);
-                    return match v.kind() {
-                        NODE_SELECT if v.first_child().is_some_and(|b| is_param_node(&b)) => Ok(()),
-                        _ => Err(format!(
-                            "`{}` is bound to `{}`, not to the enclosing overlay's package set",
-                            callee.name(),
-                            v.text()
-                        )),
-                    };
+                    return Err(format!(
+                        "`{}` is bound to `{}`, not to the enclosing overlay's package set",
+                        callee.name(),
+                        unparen(&v).text()
+                    ));
                 }
                 Binding::With => {}
                 _ => {
@@ -224,8 +275,7 @@ fn check_callee_set(callee: &Callee, call: &Call, overlay: &Overlay) -> Result<(
             // an outer `with self;` of a nixpkgs overlay) may supply the name
             // from a set we cannot name statically: binding the batch to the
             // outer set would be wrong, so the site is left alone.
-            let innermost = call
-                .node
+            let innermost = head
                 .ancestors()
                 .filter(|a| a.kind() == NODE_WITH)
                 .find_map(|w| w.first_child().map(|ns| unparen(&ns)));

@@ -76,7 +76,7 @@ pub(super) fn plan_file(
     let mut scratch = FileEntries::default();
     for &(site, call) in sites {
         let found = (|| -> Result<Located, Reason> {
-            let callee = Callee::of(&call.head)
+            let callee = Callee::resolved(&call.head)
                 .ok_or_else(|| Reason::new(Code::Internal, "callee is not a name"))?;
             let routed = overlay::is_routed(&callee);
             let (name, key, bind) = match overlay::batchable(call, &callee)? {
@@ -98,26 +98,44 @@ pub(super) fn plan_file(
                     }
                 }
                 Some(route) => {
-                    let name = overlay::batch_name(route.set.as_deref());
-                    match existing_binding(&route.overlay.body, &name) {
-                        Some(v) => (name, usize::from(v.text_range().start()), Bind::Existing(v)),
-                        None => {
-                            let anchor = route.overlay.anchor();
-                            let hself = route
-                                .set
-                                .clone()
-                                .unwrap_or_else(|| route.overlay.outer_param.clone());
-                            (
-                                name.clone(),
-                                usize::from(anchor.text_range().start()),
-                                Bind::New {
-                                    anchor,
-                                    hself,
-                                    name,
-                                },
-                            )
-                        }
-                    }
+                    let hself = route
+                        .set
+                        .clone()
+                        .unwrap_or_else(|| route.overlay.outer_param.clone());
+                    let anchor = route.overlay.anchor();
+                    let at = usize::from(anchor.text_range().start());
+                    // The first name that is this set's batch already, or
+                    // free (not bound, not planned for another set here).
+                    let chosen = overlay::batch_names(route.set.as_deref())
+                        .into_iter()
+                        .find_map(|name| match existing_binding(&route.overlay.body, &name) {
+                            Some(v) => (bound_set(&v).as_deref() == Some(hself.as_str()))
+                                .then(|| (name, usize::from(v.text_range().start()), Bind::Existing(v))),
+                            None => {
+                                let taken = binds.get(&(at, name.clone())).is_some_and(|p| {
+                                    matches!(&p.bind, Bind::New { hself: other, .. } if *other != hself)
+                                });
+                                (!taken).then(|| {
+                                    (
+                                        name.clone(),
+                                        at,
+                                        Bind::New {
+                                            anchor: anchor.clone(),
+                                            hself: hself.clone(),
+                                            name,
+                                        },
+                                    )
+                                })
+                            }
+                        });
+                    chosen.ok_or_else(|| {
+                        Reason::new(
+                            Code::Conflict,
+                            format!(
+                                "every name for the batch of `{hself}` is bound to another set in this overlay"
+                            ),
+                        )
+                    })?
                 }
             };
             // Two sets named alike (`a.ghc96`, `b.ghc96`) cannot share a name.
@@ -332,6 +350,13 @@ pub(super) const OPTIONS_KEY: &str = "options:";
 /// The value of the overlay body's binding of `name` (`ifdBatch`,
 /// `ifdBatch'ghc96`), if it has one: in the body's `let … in`, or a `let`
 /// directly inside it (where a first rewrite put a second batch).
+/// The set an existing batch binding `import PATH "FILE" SET …` is for
+/// (its text).
+fn bound_set(value: &SyntaxNode) -> Option<String> {
+    let call = Call::flatten(&unparen(value))?;
+    Some(unparen(call.args.get(2)?).text().to_string())
+}
+
 fn existing_binding(body: &SyntaxNode, name: &str) -> Option<SyntaxNode> {
     let mut body = unparen(body);
     while body.kind() == NODE_LET_IN {

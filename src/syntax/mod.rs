@@ -145,6 +145,13 @@ impl Callee {
         }
     }
 
+    /// The callee a call's head stands for, through `let` aliases
+    /// ([`scope::follow_alias`]): `c2n` bound to
+    /// `final.haskellPackages.callCabal2nix` is that select.
+    pub fn resolved(head: &SyntaxNode) -> Option<Callee> {
+        Callee::of(&scope::follow_alias(head)).or_else(|| Callee::of(head))
+    }
+
     /// The last name: `callHackage` for `self.callHackage`.
     pub fn name(&self) -> &str {
         self.path.last().map(String::as_str).unwrap_or("")

@@ -297,3 +297,43 @@ fn param_binds(param: &SyntaxNode, name: &str) -> bool {
         _ => false,
     }
 }
+
+/// What a callee that is a name stands for, through `let` / `rec`
+/// aliases: `c2n` bound by `c2n = final.haskellPackages.callCabal2nix;`
+/// is that select; `f` bound by `f = g;` and `g = self.f;` is `self.f`; a
+/// plain `inherit f;` in a `let` is the `f` outside it. Stops at the first
+/// node that is not such an alias (a select, a parameter, a `with` name,
+/// `inherit (set) f`, a global), which is returned. Cycles (`a = b; b = a;`)
+/// and long chains stop after a few steps.
+pub fn follow_alias(head: &SyntaxNode) -> SyntaxNode {
+    let mut cur = super::unparen(head);
+    for _ in 0..16 {
+        if cur.kind() != NODE_IDENT {
+            break;
+        }
+        let Some(name) = ident_text(&cur) else { break };
+        let next = match resolve_name(&cur, &name) {
+            Binding::Value(v) => super::unparen(&v),
+            Binding::Inherit(None) => match inherit_outer(&cur, &name) {
+                Some(n) => super::unparen(&n),
+                None => break,
+            },
+            _ => break,
+        };
+        if !matches!(next.kind(), NODE_IDENT | NODE_SELECT) || next == cur {
+            break;
+        }
+        cur = next;
+    }
+    cur
+}
+
+/// For a name bound by a plain `inherit name;` in a `let` / `rec` set seen
+/// from `at`: the value of the `name` outside that set, when it is a
+/// `name = value;` binding.
+fn inherit_outer(at: &SyntaxNode, name: &str) -> Option<SyntaxNode> {
+    match resolve_name(&binder(at, name)?, name) {
+        Binding::Value(v) => Some(v),
+        _ => None,
+    }
+}

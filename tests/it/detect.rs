@@ -94,7 +94,15 @@ fn shadowed_names_are_not_sites() {
         kinds("self: let callHackage = n: v: a: null; in callHackage \"a\" \"1\" { }").is_empty()
     );
     assert!(kinds("callHackage: callHackage \"a\" \"1\" { }").is_empty());
-    assert!(kinds("{ callHackage, ... }: callHackage \"a\" \"1\" { }").is_empty());
+    // A pattern parameter is a callPackage-style file's: the package set
+    // supplies it (reported, not batchable: the set is the caller's).
+    let s = one("{ callHackage, ... }: callHackage \"a\" \"1\" { }");
+    assert!(
+        !s.batchable
+            && s.reason
+                .as_deref()
+                .is_some_and(|r| r.contains("callPackage-style"))
+    );
     // Lexical bindings win over `with`, however far out.
     assert!(kinds("let callHackage = x: x; in with self; callHackage \"a\" \"1\" { }").is_empty());
     assert!(kinds("rec { callHackage = a: b: c: 1; x = callHackage \"a\" \"1\" { }; }").is_empty());
@@ -739,10 +747,23 @@ fn callee_bound_from_the_overlays_set_is_batchable() {
         let s = one(src);
         assert!(s.batchable, "{src}: {s:#?}");
     }
-    let s = one(
+    // A set named explicitly, through `inherit (set) f` or an alias under
+    // another name: the batch of that set (`ifdBatch'haskellPackages`).
+    for src in [
         "{ pkgs }: self: super: let inherit (pkgs.haskellPackages) callHackage; in { a = callHackage \"a\" \"1\" { }; }",
+        "final: prev: { h = prev.h.override { overrides = hself: hsuper: let callCabal2nix = final.haskellPackages.callCabal2nix; in { x = callCabal2nix \"x\" ./x { }; }; }; }",
+        "final: prev: { h = prev.h.override { overrides = hself: hsuper: let c2n = final.haskellPackages.callCabal2nix; in { x = c2n \"x\" ./x { }; }; }; }",
+        "final: prev: let c = final.haskellPackages.callHackage; d = c; in { h = prev.h.override { overrides = hself: hsuper: { x = d \"x\" \"1\" { }; }; }; }",
+    ] {
+        let s = one(src);
+        assert!(s.batchable, "{src}: {s:#?}");
+    }
+    // An alias whose set is bound between the overlay and the site cannot
+    // be named where the batch is bound: left alone.
+    let s = one(
+        "self: super: { x = let hp = super.foo { }; c = hp.callHackage; in c \"x\" \"1\" { }; }",
     );
-    assert!(!s.batchable);
+    assert!(!s.batchable, "{s:#?}");
 }
 
 #[test]
