@@ -27,8 +27,8 @@
 # three). Plain Nix, no nixpkgs.
 let
   inherit (builtins)
-    attrNames concatMap concatStringsSep elem filter foldl' groupBy isAttrs
-    isFunction isString length mapAttrs match replaceStrings split
+    attrNames concatMap concatStringsSep filter foldl' groupBy hasAttr isAttrs
+    isFunction isString length listToAttrs mapAttrs match replaceStrings split
     stringLength substring toJSON tryEval typeOf;
 
   # A POSIX shell word.
@@ -46,24 +46,24 @@ let
     if entries != [ ] && (builtins.head entries).path == [ ] then (builtins.head entries).value
     else mapAttrs (_: es: nest (map (e: e // { path = builtins.tail e.path; }) es)) top;
 
-  # Out-links (`result`, `result-dev`) are symlinks into the store.
-  isOutLink = name: type: type == "symlink" && match "result(-.*)?" name != null;
+  # The directories above a relative path: "a/b/c.nix" → [ "a/b" "a" ].
+  parents = p: let d = dirOf p; in if d == "." then [ ] else [ d ] ++ parents d;
 
   # Tools the builders run (sh, cp, cat, ln, nix-instantiate): from PATH, as
   # builders get no PATH of their own. `path`'s packages come first (with
   # the sandbox on, the host's are not visible: [ pkgs.nix pkgs.coreutils ]).
   defaultPath = "/run/current-system/sw/bin:/nix/var/nix/profiles/default/bin:/usr/local/bin:/usr/bin:/bin";
 
-  # The generated file's value. `targets`: [ { path; file; name; output; } ]
-  # (file relative to `src`; path the attribute path in that file and in the
-  # result). `as`: "outputs" (the placeholders), "derivations" (for tools
-  # that want derivation attribute sets: a content-addressed derivation per
-  # target whose output is a symlink to the target's output), "producers"
-  # (the `.drv`-producing derivations; what `--verify` builds).
+  # The generated file's value. `files`: the store copy's files, paths from
+  # `src`. `targets`: [ { path; file; name; output; } ] (file relative to
+  # `src`; path the attribute path in that file and in the result). `as`:
+  # "outputs" (the placeholders), "derivations" (for tools that want
+  # derivation attribute sets: a content-addressed derivation per target
+  # whose output is a symlink to the target's output), "producers" (the
+  # `.drv`-producing derivations; what `--verify` builds).
   dynamic =
     { src
-    , exclude ? [ ]
-    , excludeNames ? [ ]
+    , files
     , targets
     , system
     , path ? [ ]
@@ -73,16 +73,16 @@ let
     let
       root = toString src;
       relative = p: substring (stringLength root + 1) (-1) (toString p);
-      # The repository as the targets see it: no .git, no out-links, not what
-      # .gitignore names (`exclude`: paths from the root; `excludeNames`: names
-      # at any depth).
+      # The repository as the targets see it: exactly `files` (recorded by
+      # the rewrite from git: what it tracks, with intent-to-add files) and
+      # the directories above them. A list, not ignore rules: what is not
+      # named never reaches the world-readable store, whatever appears in
+      # the work tree later (a secret, an out-link, a build directory).
+      keep = listToAttrs (map (name: { inherit name; value = null; }) (files ++ concatMap parents files));
       source = builtins.path {
         path = src;
         name = "source";
-        filter = p: type:
-          let name = baseNameOf p; in
-          name != ".git" && !isOutLink name type
-          && !elem name excludeNames && !elem (relative p) exclude;
+        filter = p: _type: hasAttr (relative p) keep;
       };
       PATH = concatStringsSep ":" (map (p: "${p}/bin") path ++ [ defaultPath ]);
 
@@ -148,6 +148,7 @@ let
             if [ -f "$instantiated/$key.failed" ]; then
               echo "ifd-batch: evaluating $what failed:" >&2
               cat "$instantiated/$key.failed" >&2
+              echo "ifd-batch: (the store copy holds only the files the generated file lists: if one it needs is new, \`git add\` it and re-run \`ifd-batch rewrite --backend dynamic --write\`)" >&2
               exit 1
             fi
             d=; read -r d < "$instantiated/$key" || :

@@ -16,10 +16,11 @@ mod verify;
 
 pub use verify::verify;
 
+use crate::fileset::{self, Which};
 use crate::manifest::nix_string;
 use crate::rewrite::{FileChange, Plan};
 use crate::scan::FileError;
-use crate::verify::{DEPTH, Rewritten, Target, rewritten_copy};
+use crate::verify::{DEPTH, Rewritten, Target, rewritten_copy_of};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -99,6 +100,8 @@ pub struct Outcome {
     pub targets: Vec<String>,
     pub eligible: Vec<Leaf>,
     pub refused: Vec<Refused>,
+    /// Tracked files left out of the store copy: their names are not UTF-8.
+    pub unnamed: Vec<String>,
     /// The tree the targets were evaluated in (the rewrite applied; the
     /// generated file is added to it): `--verify` builds there.
     #[serde(skip)]
@@ -143,6 +146,14 @@ impl Outcome {
                 let _ = writeln!(t, "  {at}: {}", r.reason);
             }
         }
+        if !self.unnamed.is_empty() {
+            t.push_str(
+                "dynamic: left out of the store copy (names that are not UTF-8 cannot be recorded):\n",
+            );
+            for n in &self.unnamed {
+                let _ = writeln!(t, "  {n}");
+            }
+        }
         t
     }
 }
@@ -161,9 +172,24 @@ pub fn apply(plan: &mut Plan, targets: Option<&[Target]>) -> Result<Option<Outco
     if !plan.errors.is_empty() {
         return Ok(None);
     }
-    let copy = rewritten_copy(plan)?;
     let base = copy_base(&plan.root);
     let root_rel = relative_to(&plan.root, &base).unwrap_or_default();
+    let stored = stored_files(plan, &base, &root_rel, &file)?;
+    // The targets are evaluated in a copy holding what the store copy will
+    // hold (with the plan applied), so what they need and git does not
+    // track fails here, not at build time.
+    let on_disk: Vec<PathBuf> = stored
+        .names
+        .iter()
+        .map(PathBuf::from)
+        .filter(|f| base.join(f).symlink_metadata().is_ok())
+        .collect();
+    let copy = rewritten_copy_of(plan, &on_disk)?;
+    for c in &plan.changes {
+        if !stored.contains(&join_rel(&root_rel, &c.file)) {
+            let _ = std::fs::remove_file(copy.root.join(&c.file));
+        }
+    }
     let lib = copy.tmp.path().join("dynamic.nix");
     crate::verify::write_plain(&lib, NIXLIB_DYNAMIC)?;
 
@@ -172,6 +198,7 @@ pub fn apply(plan: &mut Plan, targets: Option<&[Target]>) -> Result<Option<Outco
         targets: targets.iter().map(ToString::to_string).collect(),
         eligible: Vec::new(),
         refused: Vec::new(),
+        unnamed: stored.unnamed.clone(),
         copy: None,
     };
     let mut system = String::new();
@@ -189,7 +216,24 @@ pub fn apply(plan: &mut Plan, targets: Option<&[Target]>) -> Result<Option<Outco
             });
             continue;
         }
-        let collected = collect(&lib, &copy.root.join(&t.file), &t.attr)?;
+        if !stored.contains(&src_file) {
+            plan.errors.push(FileError {
+                file: t.to_string(),
+                line: None,
+                column: None,
+                message: format!(
+                    "{src_file} is not in the store copy of the repository, which holds what git tracks (a flake's source: no untracked or ignored files): `git add` it (`git add -N` to add it without its contents)"
+                ),
+            });
+            continue;
+        }
+        let collected = collect(&lib, &copy.root.join(&t.file), &t.attr).map_err(|e| {
+            format!(
+                "{e}\n(the targets are evaluated in a copy of what the store copy will hold: \
+                 what git tracks, with intent-to-add files; is a file they read untracked? \
+                 `git add` it)"
+            )
+        })?;
         system = collected.system;
         let mut any = false;
         for l in collected.leaves {
@@ -232,7 +276,7 @@ pub fn apply(plan: &mut Plan, targets: Option<&[Target]>) -> Result<Option<Outco
         .components()
         .filter(|c| matches!(c, Component::Normal(_)))
         .count();
-    let text = render(&outcome, up, &gitignored(&base), &system);
+    let text = render(&outcome, up, &stored.names, &system);
     // The copy gets the file too: `--verify` builds from it.
     crate::verify::write_plain(&copy.root.join(&file), &text)?;
     outcome.copy = Some(copy);
@@ -370,46 +414,78 @@ fn dedup_and_check(outcome: &mut Outcome, plan: &mut Plan) {
     outcome.eligible = seen.into_values().collect();
 }
 
-/// What the root `.gitignore` names plainly (`/target`, `bench-work/`,
-/// `result`): kept out of the store copy of the repository. Anchored names
-/// are paths from the root; others match a name at any depth. Globs and
-/// negations are not read (what they match is copied: harmless, only
-/// bigger), so the file depends on `.gitignore` alone, not on what the
-/// working tree holds.
-fn gitignored(base: &Path) -> (Vec<String>, Vec<String>) {
-    let mut anchored = Vec::new();
-    let mut anywhere = Vec::new();
-    let text = std::fs::read_to_string(base.join(".gitignore")).unwrap_or_default();
-    for line in text.lines() {
-        let l = line.trim();
-        if l.is_empty() || l.starts_with('#') || l.starts_with('!') {
-            continue;
-        }
-        let l = l.trim_end_matches('/');
-        let (is_anchored, name) = match l.strip_prefix('/') {
-            Some(rest) => (true, rest),
-            None => (l.contains('/'), l),
-        };
-        if name.is_empty() || name.contains(['*', '?', '[', '\\', '"', '$']) {
-            continue;
-        }
-        if is_anchored {
-            anchored.push(name.to_string());
-        } else {
-            anywhere.push(name.to_string());
+/// The store copy of the repository, as the generated file records it.
+///
+/// A list of files, not ignore rules: nixlib's filter keeps exactly these
+/// (and the directories above them), so a file appearing in the work tree
+/// later — a secret, whatever rule ignores it, or any untracked file —
+/// never reaches the world-readable store; a file added to git later is
+/// missing until the rewrite runs again (the producer says so). The list is
+/// git's ([`fileset::Which::Tracked`], as a flake's source), so it holds a
+/// tracked file even when an ignore rule matches it.
+struct Stored {
+    /// Paths from the copy's base, sorted: what git tracks (intent-to-add
+    /// files too) and the manifest, not the generated file itself.
+    names: Vec<String>,
+    /// Tracked files whose names are not UTF-8: the generated file cannot
+    /// name them, so they stay out of the store copy.
+    unnamed: Vec<String>,
+}
+
+impl Stored {
+    fn contains(&self, name: &str) -> bool {
+        self.names
+            .binary_search_by(|n| n.as_str().cmp(name))
+            .is_ok()
+    }
+}
+
+fn stored_files(
+    plan: &Plan,
+    base: &Path,
+    root_rel: &str,
+    generated: &str,
+) -> Result<Stored, String> {
+    let listing = fileset::list(base, Which::Tracked, |_: &Path, _| false)?;
+    if let Some(e) = listing.errors.first() {
+        return Err(format!(
+            "listing the repository's files: {}: {}",
+            e.path.display(),
+            e.message
+        ));
+    }
+    let mut names = Vec::new();
+    let mut unnamed = Vec::new();
+    for f in listing.files {
+        match f.to_str() {
+            Some(n) => names.push(n.to_string()),
+            None => unnamed.push(f.to_string_lossy().into_owned()),
         }
     }
-    anchored.sort();
-    anchored.dedup();
-    anywhere.sort();
-    anywhere.dedup();
-    (anchored, anywhere)
+    // The manifest is ifd-batch's own data, which the rewritten files
+    // import: in the copy whether or not it has been added to git yet.
+    let manifest = join_rel(root_rel, &plan.manifest_file);
+    if plan.manifest_new.is_some() || base.join(&manifest).is_file() {
+        names.push(manifest);
+    }
+    // The generated file is not needed to instantiate the targets; leaving
+    // it out keeps the copy independent of it.
+    let generated = join_rel(root_rel, generated);
+    let removed: Vec<String> = plan
+        .removals
+        .iter()
+        .map(|r| join_rel(root_rel, r))
+        .collect();
+    names.retain(|n| *n != generated && !removed.contains(n));
+    names.sort();
+    names.dedup();
+    Ok(Stored { names, unnamed })
 }
 
 /// The generated file. Its first line is the scanner's
 /// [`crate::scan::GENERATED_MARKER`]: the vendored nixlib's `import` and
 /// `builtins.path` are not sites to rewrite.
-fn render(o: &Outcome, up: usize, ignored: &(Vec<String>, Vec<String>), system: &str) -> String {
+fn render(o: &Outcome, up: usize, files: &[String], system: &str) -> String {
     let mut t = String::new();
     let example = o.eligible.first().map(Leaf::attr).unwrap_or_default();
     let _ = writeln!(
@@ -450,32 +526,24 @@ fn render(o: &Outcome, up: usize, ignored: &(Vec<String>, Vec<String>), system: 
     } else {
         format!("{}.", "../".repeat(up))
     };
-    let list = |v: &[String]| {
-        if v.is_empty() {
-            "[ ]".to_string()
-        } else {
-            format!(
-                "[ {} ]",
-                v.iter()
-                    .map(|s| nix_string(s))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            )
-        }
-    };
     let _ = writeln!(
         t,
         "  ;\nin\nnixlib.dynamic {{\n  \
            inherit path as;\n  \
-           # The repository the targets are instantiated from, copied into the\n  \
-           # store without .git, out-links and what .gitignore names.\n  \
+           # The repository the targets are instantiated from. Its store copy\n  \
+           # holds exactly `files`: what git tracks (with intent-to-add files)\n  \
+           # and the manifest, as a flake's source; nothing untracked or ignored.\n  \
            src = {src};\n  \
-           exclude = {};\n  \
-           excludeNames = {};\n  \
+           files = ["
+    );
+    for f in files {
+        let _ = writeln!(t, "    {}", nix_string(f));
+    }
+    let _ = writeln!(
+        t,
+        "  ];\n  \
            system = {};\n  \
            targets = [",
-        list(&ignored.0),
-        list(&ignored.1),
         nix_string(system),
     );
     for l in &o.eligible {
@@ -553,19 +621,6 @@ mod tests {
         assert_eq!(p(&["sites", "servant-server"]), "sites.servant-server");
         assert_eq!(p(&["sites", "a.b"]), "sites.\"a.b\"");
         assert_eq!(p(&["0x"]), "\"0x\"");
-    }
-
-    #[test]
-    fn plain_gitignore_names_only() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(
-            dir.path().join(".gitignore"),
-            "/target\nresult\nresult-*\n/bench-work/\n!keep\n# c\ndocs/out\n*.o\n",
-        )
-        .expect("write");
-        let (anchored, anywhere) = gitignored(dir.path());
-        assert_eq!(anchored, ["bench-work", "docs/out", "target"]);
-        assert_eq!(anywhere, ["result"]);
     }
 
     #[test]

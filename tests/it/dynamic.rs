@@ -40,6 +40,8 @@ fn scratch(repo: &str, tag: &str) -> Scratch {
         std::fs::write(&salt, format!("\"{}\"\n", fresh_salt(tag))).expect("salt");
     }
     git(&top, &["init", "-q"]);
+    // The store copy holds what git tracks, as a flake's source.
+    git(&top, &["add", "-A"]);
     Scratch {
         repo: top.join(repo),
         top,

@@ -17,6 +17,7 @@ mod detect;
 mod dynamic;
 mod extract;
 mod extract_nixlib;
+mod fileset;
 mod flake;
 mod fuzz;
 mod precommit;
