@@ -10,27 +10,62 @@
 //! Each site's target is then wrapped, `import (ifdBatchGroup.ready a)`:
 //! `ready` forces the group once, so the first site forced builds every
 //! derivation of its group in one go, and returns its argument unchanged.
+//!
+//! Groups are decided over the whole file ([`layer`]): a member whose value
+//! reaches a site (through `let` bindings, `inherit (x)`, `with`, helper
+//! functions) must not share that site's barrier — forcing the group would
+//! force itself. Sites are layered by dependency instead: a site's layer is
+//! one above the highest layer of the sites its member reaches, and each
+//! scope gets one group per layer (`ifdBatchGroup`, `ifdBatchGroup'2`, …),
+//! so a scope costs as many barriers as its longest chain. A `possible`
+//! site never joins a group, and a layer with one member is no batch.
 
 use super::multiplicity::{collection_after, per_element};
 use super::reason::{Code, Reason};
-use crate::syntax::scope::{Binding, binder, resolve};
+use super::{Batch, Confidence, Site};
+use crate::syntax::scope::{Binding, binder, resolve, resolve_name};
 use crate::syntax::{Call, Callee, ident_text, leading_interpolation, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
+use rowan::TextRange;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The binding every group scope gets.
 pub const GROUP_NAME: &str = "ifdBatchGroup";
 
 /// `ifdBatchGroup.ready X` (already routed): X.
 pub fn unwrap_ready(node: &SyntaxNode) -> Option<SyntaxNode> {
+    ready_group(node).map(|(_, x)| x)
+}
+
+/// `G.ready X` for a group binding `G` (already routed): `G`'s name and X.
+pub fn ready_group(node: &SyntaxNode) -> Option<(String, SyntaxNode)> {
     let node = unparen(node);
     if node.kind() != NODE_APPLY {
         return None;
     }
     let f = node.first_child()?;
     let callee = Callee::of(&unparen(&f))?;
-    (callee.base.as_deref() == Some(GROUP_NAME) && callee.name() == "ready")
-        .then(|| node.children().nth(1))
+    let base = callee.base.clone().filter(|b| is_group_name(b))?;
+    (callee.name() == "ready" && callee.path.len() == 1)
+        .then(|| node.children().nth(1).map(|x| (base, x)))
         .flatten()
+}
+
+/// `ifdBatchGroup`, `ifdBatchGroup'2`, …: a group binding's name.
+pub fn is_group_name(name: &str) -> bool {
+    name.strip_prefix(GROUP_NAME).is_some_and(|r| {
+        r.is_empty()
+            || r.strip_prefix('\'')
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+    })
+}
+
+/// The name of a scope's `rank`-th group (0: `ifdBatchGroup`).
+pub fn group_name(rank: usize) -> String {
+    match rank {
+        0 => GROUP_NAME.to_string(),
+        r => format!("{GROUP_NAME}'{}", r + 1),
+    }
 }
 
 /// The derivation expression behind a site's target: `"${d}/x"`, `d + "/x"`,
@@ -73,31 +108,6 @@ pub fn target(call: &Call) -> Option<SyntaxNode> {
     super::import_drv::target(call, &callee)
         .map(|(_, t, _)| t)
         .or_else(|| super::read_drv::target(call, &callee).map(|(_, t, _)| t))
-}
-
-/// Does the value bound to the site's derivation name itself read another
-/// derivation's output (chained IFD)? Then it cannot be demanded before
-/// that read: the site stays on its own, a later barrier.
-fn chained(member: &SyntaxNode) -> bool {
-    name_of(member).is_some_and(|base| reads_output(&base, 0))
-}
-
-/// Does the value `ident` is bound to read a derivation's output, directly
-/// or through the names it uses (a few levels deep)?
-fn reads_output(ident: &SyntaxNode, depth: u32) -> bool {
-    if depth > 4 {
-        return false;
-    }
-    let Binding::Value(value) = resolve(ident) else {
-        return false;
-    };
-    value.descendants().any(|n| match n.kind() {
-        NODE_APPLY => Call::flatten(&n)
-            .and_then(|c| target(&c))
-            .is_some_and(|t| super::drv::drv_output(&t).is_some()),
-        NODE_IDENT => reads_output(&n, depth + 1),
-        _ => false,
-    })
 }
 
 /// The innermost `let … in` around `site`.
@@ -154,12 +164,6 @@ pub fn batchability(
             }
         }
     };
-    if chained(&member) {
-        return not_shareable(format!(
-            "`{}` itself reads a derivation's output (chained import-from-derivation): it joins a later barrier",
-            member.text()
-        ));
-    }
     let base = name_of(&member).ok_or_else(internal)?;
     let name = ident_text(&base).ok_or_else(internal)?;
     // The name must mean the same at the group scope as at the site: a
@@ -207,4 +211,256 @@ fn branch_of(site: &SyntaxNode) -> Option<&'static str> {
         child = parent;
     }
     None
+}
+
+/// Decide the groups of a file's generic sites (`calls[i]` is `sites[i]`'s
+/// call), over the whole file: which sites join a group and which group
+/// binding (`Site::group`) each goes through; the others get their reason.
+/// The one decision `scan`, `check` and `rewrite` share.
+pub fn layer(sites: &mut [Site], calls: &[Call]) {
+    let skip = |site: &mut Site, message: String| {
+        site.batchable = false;
+        site.reason_code = Some(Code::NotShareable);
+        site.reason = Some(message);
+    };
+    // Candidates: (site index, scope, member).
+    let mut cand: Vec<(usize, SyntaxNode, SyntaxNode)> = Vec::new();
+    for (i, (site, call)) in sites.iter_mut().zip(calls).enumerate() {
+        if site.kind.decl().batch != Batch::Generic || !site.batchable {
+            continue;
+        }
+        let found = target(call).and_then(|t| batchability(&call.node, &t).ok());
+        let definite_collection = found
+            .as_ref()
+            .is_some_and(|(_, m)| per_element(&call.node).is_some() && all_derivations(m));
+        if site.confidence == Confidence::Possible && !definite_collection {
+            skip(
+                site,
+                "not known to read a derivation's output (possible): never grouped, so a wrong \
+                 guess cannot make a group force itself"
+                    .into(),
+            );
+            continue;
+        }
+        match found {
+            Some((scope, member)) => cand.push((i, scope, member)),
+            None => skip(site, "no group for it (internal)".into()),
+        }
+    }
+    if cand.is_empty() {
+        return;
+    }
+    let ranges: Vec<TextRange> = calls.iter().map(|c| c.node.text_range()).collect();
+    let index_of: BTreeMap<usize, usize> = cand.iter().enumerate().map(|(k, c)| (c.0, k)).collect();
+    // Which candidates each candidate's member reaches (None: unknown).
+    let deps: Vec<Option<BTreeSet<usize>>> = cand
+        .iter()
+        .map(|(_, _, member)| {
+            reach(member, &ranges)
+                .map(|r| r.iter().filter_map(|j| index_of.get(j).copied()).collect())
+        })
+        .collect();
+    // Layers, depth first; a candidate on a cycle (or reaching its own
+    // site) has none.
+    let mut level: Vec<Option<Option<usize>>> = vec![None; cand.len()];
+    fn visit(
+        k: usize,
+        deps: &[Option<BTreeSet<usize>>],
+        level: &mut Vec<Option<Option<usize>>>,
+        on_stack: &mut BTreeSet<usize>,
+    ) -> Option<usize> {
+        if let Some(l) = level[k] {
+            return l;
+        }
+        if !on_stack.insert(k) {
+            return None;
+        }
+        let mut l = Some(0);
+        match &deps[k] {
+            None => l = None,
+            Some(ds) => {
+                for &d in ds {
+                    match visit(d, deps, level, on_stack) {
+                        Some(dl) if d != k => l = l.map(|x: usize| x.max(dl + 1)),
+                        _ => {
+                            l = None;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        on_stack.remove(&k);
+        level[k] = Some(l);
+        l
+    }
+    let mut on_stack = BTreeSet::new();
+    for k in 0..cand.len() {
+        visit(k, &deps, &mut level, &mut on_stack);
+    }
+    // Groups: (scope start, layer) → distinct members.
+    let mut groups: BTreeMap<(usize, usize), BTreeSet<String>> = BTreeMap::new();
+    for (k, (i, scope, member)) in cand.iter().enumerate() {
+        match level[k].flatten() {
+            Some(l) => {
+                groups
+                    .entry((usize::from(scope.text_range().start()), l))
+                    .or_default()
+                    .insert(member.text().to_string());
+            }
+            None => skip(
+                &mut sites[*i],
+                match deps[k] {
+                    None => format!(
+                        "what `{}` depends on could not be followed: not grouped",
+                        member.text()
+                    ),
+                    Some(_) => format!(
+                        "`{}` depends on the result of an import-from-derivation site that \
+                         depends on it, or on itself: a group would force itself",
+                        member.text()
+                    ),
+                },
+            ),
+        }
+    }
+    // Each scope's layers that hold two members or more, ranked.
+    let mut rank: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let mut per_scope: BTreeMap<usize, usize> = BTreeMap::new();
+    for (key, members) in &groups {
+        if members.len() > 1 {
+            let r = per_scope.entry(key.0).or_default();
+            rank.insert(*key, *r);
+            *r += 1;
+        }
+    }
+    for (k, (i, scope, member)) in cand.iter().enumerate() {
+        let Some(l) = level[k].flatten() else {
+            continue;
+        };
+        let key = (usize::from(scope.text_range().start()), l);
+        match rank.get(&key) {
+            Some(r) => sites[*i].group = Some(group_name(*r)),
+            None => skip(
+                &mut sites[*i],
+                format!(
+                    "`{}` is the only derivation of its barrier in this scope: a group of one \
+                     saves nothing",
+                    member.text()
+                ),
+            ),
+        }
+    }
+}
+
+/// A per-element site's collection (`ds` bound to `[ a b ]` or
+/// `{ x = a; }`) whose every element is definitely a derivation: its site
+/// is `possible` only because the element is a lambda parameter.
+fn all_derivations(collection: &SyntaxNode) -> bool {
+    let value = match unparen(collection).kind() {
+        NODE_IDENT => match resolve(&unparen(collection)) {
+            Binding::Value(v) => unparen(&v),
+            _ => return false,
+        },
+        _ => unparen(collection),
+    };
+    let elements: Vec<SyntaxNode> = match value.kind() {
+        NODE_LIST => value.children().collect(),
+        NODE_ATTR_SET => {
+            let mut out = Vec::new();
+            for c in value.children() {
+                match c.kind() {
+                    NODE_ATTRPATH_VALUE => out.extend(c.children().nth(1)),
+                    // `inherit a b;` (names from outside); `inherit (x) a;`
+                    // is not followed.
+                    NODE_INHERIT if !c.children().any(|k| k.kind() == NODE_INHERIT_FROM) => {
+                        out.extend(c.children().filter(|k| k.kind() == NODE_IDENT))
+                    }
+                    _ => return false,
+                }
+            }
+            out
+        }
+        _ => return false,
+    };
+    !elements.is_empty()
+        && elements
+            .iter()
+            .all(|e| super::drv::drv_output(e) == Some(Confidence::Definite))
+}
+
+/// The sites (indices into `ranges`) that evaluating `member` may force:
+/// every value it reaches through names (`let` / `rec` bindings,
+/// `inherit (x)`, the namespaces of enclosing `with`s, the bodies of helper
+/// functions), checked against the sites' ranges. None when the walk is
+/// too large to trust.
+fn reach(member: &SyntaxNode, ranges: &[TextRange]) -> Option<BTreeSet<usize>> {
+    const LIMIT: usize = 20_000;
+    let mut out = BTreeSet::new();
+    let mut seen: BTreeSet<(u32, u32, u16)> = BTreeSet::new();
+    let mut work: Vec<(SyntaxNode, bool)> = vec![(member.clone(), false)];
+    let mut steps = 0usize;
+    while let Some((node, check)) = work.pop() {
+        let key = (
+            u32::from(node.text_range().start()),
+            u32::from(node.text_range().end()),
+            node.kind() as u16,
+        );
+        if !seen.insert(key) {
+            continue;
+        }
+        let r = node.text_range();
+        if check {
+            for (j, sr) in ranges.iter().enumerate() {
+                if r.contains_range(*sr) || sr.contains_range(r) {
+                    out.insert(j);
+                }
+            }
+        }
+        for n in node.descendants() {
+            steps += 1;
+            if steps > LIMIT {
+                return None;
+            }
+            if n.kind() != NODE_IDENT || !is_reference(&n) {
+                continue;
+            }
+            let Some(name) = ident_text(&n) else { continue };
+            if is_group_name(&name) {
+                continue;
+            }
+            match resolve(&n) {
+                Binding::Value(v) => work.push((v, true)),
+                Binding::Inherit(Some(from)) => work.push((from, true)),
+                Binding::Inherit(None) => {
+                    if let Some(scope) = binder(&n, &name)
+                        && let Binding::Value(v) = resolve_name(&scope, &name)
+                    {
+                        work.push((v, true));
+                    }
+                }
+                Binding::With => {
+                    for w in n.ancestors().filter(|a| a.kind() == NODE_WITH) {
+                        if let Some(ns) = w.first_child()
+                            && !ns.text_range().contains_range(n.text_range())
+                        {
+                            work.push((ns, true));
+                        }
+                    }
+                }
+                Binding::Param | Binding::Global => {}
+            }
+        }
+    }
+    Some(out)
+}
+
+/// An identifier in expression position (not an attribute name or a
+/// parameter).
+fn is_reference(ident: &SyntaxNode) -> bool {
+    !ident.parent().is_some_and(|p| match p.kind() {
+        NODE_ATTRPATH | NODE_IDENT_PARAM | NODE_PAT_ENTRY | NODE_PAT_BIND => true,
+        NODE_INHERIT => p.children().any(|c| c.kind() == NODE_INHERIT_FROM),
+        _ => false,
+    })
 }

@@ -272,6 +272,11 @@ pub struct Site {
     /// False when `rounds` is a lower bound (a per-element site over a
     /// collection of unknown size).
     pub rounds_exact: bool,
+    /// A grouped generic site: the group binding it goes through
+    /// (`ifdBatchGroup`, `ifdBatchGroup'2`: one per layer of its scope),
+    /// decided over the whole file by [`generic::layer`].
+    #[serde(skip)]
+    pub group: Option<String>,
 }
 
 /// What one file yields.
@@ -355,9 +360,11 @@ pub fn detect_calls(root: &SyntaxNode, text: &str, file: &str) -> (FileSites, Ve
             message: finding.message,
             rounds,
             rounds_exact: per.is_none() || elements.is_some(),
+            group: None,
         });
         calls.push(call);
     }
+    generic::layer(&mut out.sites, &calls);
     (out, calls)
 }
 

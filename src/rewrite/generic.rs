@@ -6,7 +6,7 @@
 //! whole group at once. Which sites qualify is decided in
 //! [`crate::detect::generic`], shared with `scan`.
 
-use crate::detect::generic::{GROUP_NAME, batchability, target, unwrap_ready};
+use crate::detect::generic::{batchability, ready_group, target};
 use crate::detect::{Code, Reason, Site};
 use crate::edit::TextEdit;
 use crate::rewrite::{Action, SiteOutcome, indent_before, outcome, parent_of, relative_path};
@@ -36,15 +36,20 @@ pub(crate) fn plan(
         outcomes: Vec::new(),
         groups: Vec::new(),
     };
-    // scope start → (scope, member texts in first-seen order, sites)
-    let mut groups: BTreeMap<usize, (SyntaxNode, Vec<String>, usize)> = BTreeMap::new();
+    // (scope start, group name) → (scope, member texts in first-seen
+    // order, sites). The group is the one `detect::generic::layer` chose.
+    let mut groups: BTreeMap<(usize, String), (SyntaxNode, Vec<String>, usize)> = BTreeMap::new();
     for &(site, call) in sites {
         let result = (|| -> Result<Action, Reason> {
             let target = target(call)
                 .ok_or_else(|| Reason::new(Code::Internal, "no derivation argument"))?;
             let (scope, member) = batchability(&call.node, &target)?;
+            let name = site
+                .group
+                .clone()
+                .ok_or_else(|| Reason::new(Code::Internal, "no group decided for the site"))?;
             let group = groups
-                .entry(usize::from(scope.text_range().start()))
+                .entry((usize::from(scope.text_range().start()), name.clone()))
                 .or_insert_with(|| (scope.clone(), Vec::new(), 0));
             group.2 += 1;
             let members = &mut group.1;
@@ -52,13 +57,23 @@ pub(crate) fn plan(
             if !members.contains(&m) {
                 members.push(m);
             }
-            if unwrap_ready(&target).is_some() {
-                return Ok(Action::Routed);
+            if let Some((wrapped, inner)) = ready_group(&target) {
+                // Routed through this group already, or through another
+                // layer's (a dependency changed): re-route.
+                if wrapped == name {
+                    return Ok(Action::Routed);
+                }
+                let r = target.text_range();
+                out.edits.push(TextEdit::replace(
+                    usize::from(r.start())..usize::from(r.end()),
+                    format!("({name}.ready {})", inner.text()),
+                ));
+                return Ok(Action::Edited);
             }
             let r = target.text_range();
             out.edits.push(TextEdit::replace(
                 usize::from(r.start())..usize::from(r.end()),
-                format!("({GROUP_NAME}.ready {})", target.text()),
+                format!("({name}.ready {})", target.text()),
             ));
             Ok(Action::Edited)
         })();
@@ -68,7 +83,9 @@ pub(crate) fn plan(
         });
     }
     let import_path = relative_path(parent_of(file), manifest_file);
-    for (scope, members, n) in groups.values() {
+    // New bindings, per scope: one insertion, in the groups' order.
+    let mut inserts: BTreeMap<usize, (usize, Vec<String>)> = BTreeMap::new();
+    for ((_, name), (scope, members, n)) in &groups {
         let line = text[..usize::from(scope.text_range().start())]
             .matches('\n')
             .count()
@@ -79,7 +96,7 @@ pub(crate) fn plan(
             if *n == 1 { "" } else { "s" }
         ));
         let value = format!("(import {import_path}).group [ {} ]", members.join(" "));
-        match binding_in(scope, GROUP_NAME) {
+        match binding_in(scope, name) {
             Some(Binding::Value(v)) => {
                 if unparen(&v).text() != value.as_str() && v.text() != value.as_str() {
                     let r = v.text_range();
@@ -99,16 +116,23 @@ pub(crate) fn plan(
                     continue;
                 };
                 let at = usize::from(first.text_range().start());
-                let binding = format!("{GROUP_NAME} = {value};");
-                out.edits.push(TextEdit::insert(
-                    at,
-                    match indent_before(text, at) {
-                        Some(ind) => format!("{binding}\n{ind}"),
-                        None => format!("{binding} "),
-                    },
-                ));
+                inserts
+                    .entry(at)
+                    .or_insert_with(|| (at, Vec::new()))
+                    .1
+                    .push(format!("{name} = {value};"));
             }
         }
+    }
+    for (at, bindings) in inserts.into_values() {
+        let insert = match indent_before(text, at) {
+            Some(ind) => bindings
+                .iter()
+                .map(|b| format!("{b}\n{ind}"))
+                .collect::<String>(),
+            None => bindings.iter().map(|b| format!("{b} ")).collect::<String>(),
+        };
+        out.edits.push(TextEdit::insert(at, insert));
     }
     out
 }

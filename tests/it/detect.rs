@@ -301,8 +301,17 @@ fn import_drv_forms() {
         let s = one(&format!("{pre}{form}"));
         assert_eq!(s.kind, Kind::ImportDrv, "{form}");
         assert_eq!(s.confidence, Confidence::Definite, "{form}");
-        // A named derivation can join a generic batch; an inline one cannot.
-        assert_eq!(s.batchable, !form.contains("writeText"), "{form}");
+        // A named derivation could join a generic batch (here it is alone:
+        // a group of one); an inline one cannot.
+        let why = if form.contains("writeText") {
+            "bind it"
+        } else {
+            "group of one"
+        };
+        assert!(
+            s.reason.as_deref().unwrap_or("").contains(why),
+            "{form}: {s:#?}"
+        );
     }
     // Lambda parameter: can't tell.
     let s = one("{ src }: import \"${src}/default.nix\"");
@@ -372,14 +381,26 @@ fn parse_errors_are_reported_with_positions() {
 }
 
 /// Generic batching: which import-drv / read-drv sites can share a barrier
-/// (the one definition `scan` and `rewrite` use).
+/// (the one definition `scan` and `rewrite` use). Every case has a second
+/// member, `z` (a group of one is no batch).
 #[test]
 fn generic_batchability() {
-    let pre = "{ pkgs }: let a = pkgs.runCommand \"a\" { } \"\"; ";
-    let reason = |src: &str| one(src).reason.unwrap_or_default();
-    assert!(one(&format!("{pre}in builtins.readFile a")).batchable);
+    let pre = "{ pkgs }: let a = pkgs.runCommand \"a\" { } \"\"; z = pkgs.runCommand \"z\" { } \"\"; zz = import z; ";
+    // The first site of the file (the one under test; `zz` comes later in
+    // source order only when the case's own site is first).
+    let first = |src: &str| {
+        sites(src)
+            .into_iter()
+            .find(|s| {
+                src.find("zz = import z;")
+                    .is_none_or(|at| s.byte_range[0] > at + 14)
+            })
+            .unwrap_or_else(|| panic!("a site after zz in {src}"))
+    };
+    let reason = |src: &str| first(src).reason.unwrap_or_default();
+    assert!(first(&format!("{pre}in builtins.readFile a")).batchable);
     assert!(
-        one(&format!("{pre}in import (ifdBatchGroup.ready a)")).batchable,
+        first(&format!("{pre}in import (ifdBatchGroup.ready a)")).batchable,
         "routed"
     );
     assert!(
@@ -389,24 +410,82 @@ fn generic_batchability() {
     assert!(reason(&format!("{pre}in map (x: import a) [ 1 2 ]")).contains("per-element"));
     // Per element over a named collection of derivations: batched (the
     // group demands the collection once).
-    assert!(one(&format!("{pre}ds = [ a ]; in map (d: import d) ds")).batchable);
+    assert!(first(&format!("{pre}ds = [ a ]; in map (d: import d) ds")).batchable);
     assert!(
-        one(&format!(
+        first(&format!(
             "{pre}ds = {{ x = a; }}; in pkgs.lib.mapAttrs (n: d: builtins.readFile d) ds"
         ))
         .batchable
     );
-    let chained = sites(&format!(
-        "{pre}b = pkgs.runCommand \"b\" {{ x = builtins.readFile a; }} \"\"; in import b"
-    ));
-    let import_b = chained
-        .iter()
-        .find(|s| s.kind == Kind::ImportDrv)
-        .expect("import b");
-    assert!(import_b.reason.as_deref().unwrap_or("").contains("chained"));
     assert!(reason("{ pkgs }: import (pkgs.writeText \"x\" \"1\")").contains("bind it"));
     assert!(reason("{ pkgs }: { x = import pkgs.gen; }").contains("no enclosing `let"));
     assert!(reason(&format!("{pre}in (b: import b) a")).contains("bound between"));
+    // Alone in its barrier: a group of one saves nothing.
+    let alone = one("{ pkgs }: let a = pkgs.runCommand \"a\" { } \"\"; in builtins.readFile a");
+    assert!(
+        alone
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("group of one"),
+        "{alone:#?}"
+    );
+}
+
+/// Layers: a member that reaches a site (through `let`, `inherit (x)`,
+/// `with`, a helper function) never shares that site's barrier; sites that
+/// depend only on earlier barriers share the next one.
+#[test]
+fn generic_groups_are_layered_by_dependency() {
+    let groups = |src: &str| -> Vec<(usize, Option<String>, bool)> {
+        sites(src)
+            .into_iter()
+            .filter(|s| matches!(s.kind, Kind::ImportDrv | Kind::ReadDrv))
+            .map(|s| (s.line, s.group.clone(), s.batchable))
+            .collect()
+    };
+    let g = |n: &str| Some(n.to_string());
+    // Chained through a derivation's attribute: b's build reads a.
+    assert_eq!(
+        groups(
+            "{ pkgs }: let\na = pkgs.runCommand \"a\" { } \"\";\nc = pkgs.runCommand \"c\" { } \"\";\nb = pkgs.runCommand \"b\" { x = builtins.readFile a; } \"\";\nd = pkgs.runCommand \"d\" { x = builtins.readFile c; } \"\";\nin [ (import b) (import d) ]"
+        ),
+        [
+            (4, g("ifdBatchGroup"), true),
+            (5, g("ifdBatchGroup"), true),
+            (6, g("ifdBatchGroup'2"), true),
+            (6, g("ifdBatchGroup'2"), true)
+        ]
+    );
+    // Every derivation made by a `pkgs` that is itself imported (three
+    // ways to reach it: inherit (pkgs), with pkgs, a helper): one layer above it.
+    for (how, mk) in [
+        ("inherit", "inherit (pkgs) runCommand;\n"),
+        ("with", "runCommand = with pkgs; runCommand;\n"),
+        ("helper", "runCommand = n: pkgs.runCommand n { } \"\";\n"),
+    ] {
+        let src = format!(
+            "{{ world, gen }}: let\npkgs = import \"${{gen}}/x.nix\";\n{mk}v = runCommand \"v\" {{ }} \"\";\nw = runCommand \"w\" {{ }} \"\";\nin {{ v = import v; w = import w; }}"
+        );
+        let got = groups(&src);
+        assert_eq!(got.len(), 3, "{how}: {got:?}");
+        // `import "${gen}/x.nix"` is possible: never grouped.
+        assert!(!got[0].2, "{how}: {got:?}");
+        assert_eq!(got[1].1, g("ifdBatchGroup"), "{how}: {got:?}");
+        assert_eq!(got[2].1, g("ifdBatchGroup"), "{how}: {got:?}");
+    }
+    // A member that depends on its own group's site: left alone.
+    let src = "{ pkgs }: let\na = pkgs.runCommand \"a\" { x = import b; } \"\";\nb = pkgs.runCommand \"b\" { } \"\";\nc = pkgs.runCommand \"c\" { } \"\";\nin [ (import a) (import c) ]";
+    // `import b` (line 2, inside `a`) and `import c` share the first
+    // barrier; `import a` is one layer up, alone there: left alone.
+    assert_eq!(
+        groups(src),
+        [
+            (2, g("ifdBatchGroup"), true),
+            (5, None, false),
+            (5, g("ifdBatchGroup"), true)
+        ]
+    );
 }
 
 fn possible(src: &str) -> Vec<Site> {

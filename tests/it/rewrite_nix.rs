@@ -332,12 +332,46 @@ fn materialized_backend_end_to_end() {
 /// nothing.
 #[test]
 fn rewrite_generic_ifd_one_barrier_same_values() {
-    let Some(nix) = Nix::get() else { return };
-    // The golden case's input, placed next to the world it imports.
-    let tmp = scratch("tests/cases/generic/in");
+    let Some((before, after, out)) = rewrite_generic_case("generic") else {
+        return;
+    };
+    assert_eq!(before.barriers().len(), 4, "{:#?}", before.barriers());
+    assert!(out.contains("5 sites edited"), "{out}");
+    // `derived` needs `port` (an IFD) first: the next layer, where it is
+    // the only derivation (a group of one is no batch).
+    assert!(out.contains("a group of one saves nothing"), "{out}");
+    assert!(out.contains("inside a conditional branch"), "{out}");
+    let barriers = after.barriers();
+    assert_eq!(barriers.len(), 2, "{barriers:#?}");
+    assert_eq!(barriers[0].len(), 3, "{barriers:#?}");
+    assert!(barriers[1][0].ends_with("-derived.drv"), "{barriers:#?}");
+}
+
+/// Layers (issue 21): a package set read from a derivation's output makes
+/// the next derivations, which feed a third layer. Six serial barriers
+/// become three (one per layer), with the same values; no group forces
+/// itself.
+#[test]
+fn rewrite_generic_layers_one_barrier_per_layer() {
+    let Some((before, after, out)) = rewrite_generic_case("generic-layers") else {
+        return;
+    };
+    assert_eq!(before.barriers().len(), 6, "{:#?}", before.barriers());
+    assert!(out.contains("8 sites edited"), "{out}");
+    let barriers = after.barriers();
+    assert_eq!(barriers.len(), 3, "{barriers:#?}");
+    assert!(barriers.iter().all(|b| b.len() == 2), "{barriers:#?}");
+}
+
+/// Rewrite (with `--verify`) the golden case `tests/cases/CASE/in`, placed
+/// next to the world it imports; evaluate it before and after (the same
+/// values), and a second rewrite changes nothing.
+fn rewrite_generic_case(case: &str) -> Option<(nix::Run, nix::Run, String)> {
+    let nix = Nix::get()?;
+    let tmp = scratch(&format!("tests/cases/{case}/in"));
     let repo = tmp.path().join("fixtures/rewrite-generic");
     std::fs::create_dir_all(repo.parent().expect("parent")).expect("mkdir");
-    std::fs::rename(tmp.path().join("tests/cases/generic/in"), &repo).expect("move");
+    std::fs::rename(tmp.path().join(format!("tests/cases/{case}/in")), &repo).expect("move");
     let world = tmp.path().join("fixtures/mini-nixpkgs");
     let eval = |tag: &str| {
         nix.eval_json_logged(&format!(
@@ -348,24 +382,17 @@ fn rewrite_generic_ifd_one_barrier_same_values() {
         ))
         .expect_ok("evaluating the generic repo")
     };
-    let before = eval("generic-before");
-    assert_eq!(before.barriers().len(), 4, "{:#?}", before.barriers());
+    let before = eval(&format!("{case}-before"));
     let (code, out) = ifd_batch(
         &["rewrite", ".", "--write", "--verify", "default.nix"],
         &repo,
     );
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("5 sites edited"), "{out}");
-    assert!(out.contains("chained import-from-derivation"), "{out}");
-    assert!(out.contains("inside a conditional branch"), "{out}");
     assert!(!out.contains("DIFFERENT"), "{out}");
-    let after = eval("generic-after");
-    let barriers = after.barriers();
-    assert_eq!(barriers.len(), 2, "{barriers:#?}");
-    assert_eq!(barriers[0].len(), 3, "{barriers:#?}");
-    assert!(barriers[1][0].ends_with("-derived.drv"), "{barriers:#?}");
+    let after = eval(&format!("{case}-after"));
     assert_eq!(before.stdout, after.stdout, "same values");
     let (code, again) = ifd_batch(&["rewrite", "."], &repo);
     assert_eq!(code, 0, "{again}");
     assert!(again.contains("nothing to change"), "{again}");
+    Some((before, after, out))
 }
