@@ -247,14 +247,13 @@ fn plan_tree(t: &FileTree, manifest_file: &str) -> Option<Planned> {
     if haskell.is_empty() && generic.is_empty() {
         return None;
     }
-    let mut planned = plan_file(t.text, t.file, &haskell, manifest_file);
-    let mut groups = Vec::new();
-    if !generic.is_empty() {
-        let g = generic::plan(t.text, t.file, &generic, manifest_file);
-        groups = g.groups;
-        planned.edits.extend(g.edits);
-        planned.outcomes.extend(g.outcomes);
-    }
+    // Generic groups first: the Haskell plan's origins (lines of the
+    // rewritten file) count the lines the group bindings insert.
+    let g = generic::plan(t.text, t.file, &generic, manifest_file);
+    let mut planned = plan_file(t.text, t.file, &haskell, manifest_file, &g.edits);
+    let groups = g.groups;
+    planned.edits.extend(g.edits);
+    planned.outcomes.extend(g.outcomes);
     let mut out = Planned {
         outcomes: planned.outcomes,
         entries: planned.entries,

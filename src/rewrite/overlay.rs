@@ -62,6 +62,7 @@ pub(super) fn plan_file(
     file: &str,
     sites: &[(&Site, &Call)],
     manifest_file: &str,
+    other_edits: &[TextEdit],
 ) -> FilePlan {
     let mut out = FilePlan {
         edits: Vec::new(),
@@ -225,6 +226,7 @@ pub(super) fn plan_file(
     let shift = |offset: usize| -> isize {
         bind_edits
             .iter()
+            .chain(other_edits)
             .filter(|e| e.range.end <= offset)
             .map(|e| {
                 e.insert.matches('\n').count() as isize
