@@ -28,7 +28,10 @@ pub(crate) struct ProfileArgs {
     #[arg(long)]
     no_progress: bool,
     /// The Nix command to run (after `--`), or FILE [NIX-INSTANTIATE ARGS...].
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    /// Options before the command are ours: an unknown one is a usage error,
+    /// not the command (`trailing_var_arg` alone: the words after the first
+    /// one are the command's, hyphens and all).
+    #[arg(trailing_var_arg = true, required = true)]
     command: Vec<String>,
 }
 

@@ -6,8 +6,13 @@ use super::model::Profiler;
 use serde::Serialize;
 use std::fmt::Write;
 
+/// Seconds rounded to the millisecond, as every figure of the report is.
+/// Each is a duration or a time since the start, so never below zero: a
+/// negative, a negative zero (an empty `f64` sum is `-0.0`, printed
+/// `-0.00`) or a NaN becomes `0.0`.
 fn ms(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
+    let r = (x * 1000.0).round() / 1000.0;
+    if r > 0.0 { r } else { 0.0 }
 }
 
 #[derive(Serialize, Clone)]
@@ -182,7 +187,7 @@ impl Report {
                         kind: meta.kind,
                         batchable: meta.batchable,
                         rounds: 1,
-                        seconds: r.seconds,
+                        seconds: ms(r.seconds),
                     }),
                 }
             }
@@ -407,5 +412,38 @@ impl Report {
             );
         }
         o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_are_never_negative_zero() {
+        for x in [-0.0, -0.0004, -1.0, f64::NAN, 0.0] {
+            let r = ms(x);
+            assert!(r == 0.0 && r.is_sign_positive(), "ms({x}) = {r}");
+        }
+        assert_eq!(ms(1.23456), 1.235);
+    }
+
+    /// Nothing ran (Nix missing, an empty log): every sum is empty, and an
+    /// empty `f64` sum is `-0.0`.
+    #[test]
+    fn an_empty_profile_prints_no_negative_zero() {
+        let p = Profiler::new(false);
+        let r = Report::build(
+            &["nix-instantiate".into()],
+            &p,
+            None,
+            &Outcome::default(),
+            0.0,
+        );
+        let text = r.human();
+        assert!(!text.contains("-0"), "{text}");
+        assert!(text.contains("blocked on builds       0.00 s"), "{text}");
+        let json = serde_json::to_string(&r).unwrap_or_default();
+        assert!(!json.contains("-0"), "{json}");
     }
 }

@@ -445,6 +445,50 @@ fn missing_nix_is_a_clear_error_with_exit_127() {
     assert!(v["error"].as_str().is_some_and(|e| e.contains("not found")));
 }
 
+/// Our options come before the command: an unknown one is a usage error
+/// (exit 2, clap's message), never taken for the command to run.
+#[test]
+fn unknown_option_is_a_usage_error_not_the_command() {
+    let o = profile(&["--unknown-flag", "--", "nix-instantiate", "x.nix"]);
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("unexpected argument '--unknown-flag'") && stderr.contains("Usage:"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("cannot run"), "{stderr}");
+    assert!(o.stdout.is_empty(), "no report: {:?}", o.stdout);
+    // After `--`, or after the FILE of the short form, hyphens are the
+    // command's.
+    let o = profile(&[
+        "--format",
+        "json",
+        "--",
+        "sh",
+        "-c",
+        "exit 4",
+        "--unknown-flag",
+    ]);
+    assert_eq!(o.status.code(), Some(4));
+    let v = json(&o);
+    assert_eq!(v["command"][3], "--unknown-flag");
+}
+
+/// An evaluation with no IFD: nothing blocked, and no figure prints as
+/// `-0.00` (an empty sum of `f64`s is negative zero).
+#[test]
+fn no_figure_is_negative_zero() {
+    let o = profile(&["--no-progress", "--", "sh", "-c", "exit 0"]);
+    assert_eq!(o.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("blocked on builds"), "{stderr}");
+    assert!(!stderr.contains("-0.0"), "{stderr}");
+    let o = profile(&["--format", "json", "--", "sh", "-c", "exit 0"]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(!stdout.contains("-0.0"), "{stdout}");
+    assert_eq!(json(&o)["blocked_seconds"], 0.0);
+}
+
 #[test]
 fn bad_log_lines_are_counted_and_the_exit_code_kept() {
     let script = r#"echo '@nix {broken' >&2; echo '@nix {"action":"teleport"}' >&2; echo '@nix {"action":"msg","level":3,"msg":"hello from nix"}' >&2; echo plain >&2; exit 3"#;
