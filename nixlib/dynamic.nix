@@ -162,12 +162,23 @@ let
         ];
       };
 
-      output = t: builtins.outputOf (producer t).outPath t.output;
+      # Without `dynamic-derivations` Nix has no `builtins.outputOf` at all
+      # (Nix < 2.30, or the feature off): say what to enable rather than
+      # "attribute 'outputOf' missing". Producers need no outputOf.
+      outputOf = builtins.outputOf or (throw (concatStringsSep " " [
+        "ifd-batch: this file (the dynamic backend's) needs `builtins.outputOf` (dynamic derivations),"
+        "which this Nix (${builtins.nixVersion}) lacks or has disabled:"
+        "use Nix >= 2.30 with `experimental-features = nix-command dynamic-derivations ca-derivations`"
+        "(to build, also `recursive-nix` and `system-features = recursive-nix`),"
+        "or rewrite with another backend (`ifd-batch rewrite --backend ifd --write`)"
+      ]));
+
+      output = t: outputOf (producer t).outPath t.output;
 
       # Tools that take only derivation attribute sets (nix-eval-jobs, Hydra,
       # flake `packages`) get this: it depends on the placeholder, so it must
       # be content-addressed itself.
-      wrapped = t: derivation {
+      wrapped = t: builtins.seq outputOf (derivation {
         inherit (t) name;
         inherit system PATH;
         builder = shell;
@@ -176,7 +187,7 @@ let
         outputHashAlgo = "sha256";
         target = output t;
         args = [ "-c" "ln -s \"$target\" \"$out\"" ];
-      };
+      });
 
       value = {
         outputs = output;

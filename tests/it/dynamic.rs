@@ -13,9 +13,11 @@
 //! - a renamed target fails its build loudly until the rewrite is re-run; a
 //!   broken one fails only its own build;
 //! - flake outputs work (`nix flake check` with IFD disabled, `nix build .#…`);
-//! - `--backend ifd` removes the generated file again.
+//! - `--backend ifd` removes the generated file again;
+//! - a Nix without `dynamic-derivations` (Debian's 2.8) generates the file,
+//!   and evaluating it says what to enable.
 
-use crate::support::nix::{Modern, Run, fresh_salt};
+use crate::support::nix::{Modern, Nix, Run, fresh_salt};
 use crate::support::tools::{copy_dir, deadnix};
 use std::path::{Path, PathBuf};
 
@@ -428,4 +430,49 @@ fn generated_file_passes_deadnix() {
         s.repo.join(GENERATED),
         Path::new(env!("CARGO_MANIFEST_DIR")).join("nixlib/dynamic.nix"),
     ]);
+}
+
+/// Generating needs no dynamic derivations (`collect` runs on any Nix >=
+/// 2.8); evaluating the generated file does. Without the feature (Nix 2.8
+/// has no `builtins.outputOf` at all; a modern Nix with it off has none
+/// either) the error says what to enable, not "attribute 'outputOf'
+/// missing".
+#[test]
+fn without_dynamic_derivations_the_error_says_what_to_enable() {
+    let Some(nix) = Nix::get() else { return };
+    let s = scratch("fixtures/dynamic", "no-dyn");
+    let o = nix
+        .command(env!("CARGO_BIN_EXE_ifd-batch"))
+        .current_dir(&s.repo)
+        .args(["rewrite", ".", "--backend", "dynamic"])
+        .args(["--target", "default.nix:sites", "--write"])
+        .output()
+        .expect("run ifd-batch");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let off = ["--option", "experimental-features", "nix-command"];
+    for (extra, attr) in [
+        (&["--eval", "--strict"][..], "sites.aeson"),
+        (&[][..], "sites"),
+        (&["--arg", "as", "\"derivations\""][..], "sites.aeson"),
+    ] {
+        let o = nix
+            .command("nix-instantiate")
+            .current_dir(&s.repo)
+            .args(off)
+            .args(extra)
+            .args([GENERATED, "-A", attr])
+            .output()
+            .expect("run nix-instantiate");
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{extra:?} {attr} evaluated?\n{stderr}");
+        assert!(
+            stderr
+                .contains("ifd-batch: this file (the dynamic backend's) needs `builtins.outputOf`")
+                && stderr.contains(
+                    "`experimental-features = nix-command dynamic-derivations ca-derivations`"
+                )
+                && !stderr.contains("attribute 'outputOf' missing"),
+            "{extra:?} {attr}:\n{stderr}"
+        );
+    }
 }
