@@ -25,4 +25,5 @@ mod profile;
 mod rewrite_cases;
 mod rewrite_nix;
 mod sarif;
+mod semantic;
 mod world;
