@@ -163,8 +163,9 @@ let
       };
 
       # Without `dynamic-derivations` Nix has no `builtins.outputOf` at all
-      # (Nix < 2.30, or the feature off): say what to enable rather than
-      # "attribute 'outputOf' missing". Producers need no outputOf.
+      # (Nix < 2.30, or the feature off), and selecting it would fail with
+      # a bare missing-attribute error: say what to enable instead.
+      # Producers need no outputOf.
       outputOf = builtins.outputOf or (throw (concatStringsSep " " [
         "ifd-batch: this file (the dynamic backend's) needs `builtins.outputOf` (dynamic derivations),"
         "which this Nix (${builtins.nixVersion}) lacks or has disabled:"
