@@ -147,16 +147,24 @@ let
       # caller's own source wins over another file's entry of the same name;
       # without one, the entry is not this batch's. `callerOptions`: the
       # options too (`"options:NAME" = OPTS;`).
-      cabal2nix = listToAttrs (concatMap (n:
+      # An entry's key is its package name, or `NAME~HASH` (with `name = NAME;`)
+      # when the manifest holds several sources or options for one name: one
+      # generator per distinct name, source and options.
+      cabal2nix = listToAttrs (concatMap (k:
         let
-          e0 = manifest.cabal2nix.${n};
+          e0 = manifest.cabal2nix.${k};
+          n = e0.name or k;
           opts = "options:${n}";
           e = if sources ? ${opts} then e0 // { options = sources.${opts}; } else e0;
         in
         if (e.callerOptions or false) && !(sources ? ${opts}) then [ ]
-        else if sources ? ${n} then [ { name = n; value = e // { src = sources.${n}; }; } ]
-        else if e ? src then [ { name = n; value = e; } ]
+        else if (e.callerSource or false) && sources ? ${n} then [ { name = k; value = e // { src = sources.${n}; }; } ]
+        else if e ? src then [ { name = k; value = e; } ]
         else [ ]) (attrNames (manifest.cabal2nix or { })));
+      # package name → the keys of its entries.
+      cabal2nixKeys = foldl' (acc: k:
+        let n = cabal2nix.${k}.name or k; in acc // { ${n} = (acc.${n} or [ ]) ++ [ k ]; })
+        { } (attrNames cabal2nix);
       direct = manifest.hackageDirect or { };
       originOf = key: let o = manifest.origins.${key} or null; in if o == null then "" else " (${o})";
 
@@ -285,7 +293,7 @@ let
           name = "cabal2nix/${n}";
           value = let
             e = cabal2nix.${n};
-            gen = cabal2nixGen n e.src (e.options or "");
+            gen = cabal2nixGen (e.name or n) e.src (e.options or "");
           in {
             inherit gen; probe = probe gen; inherit (e) src;
             # A fetched source could fail to download: it gets its own barrier.
@@ -402,9 +410,13 @@ let
         else fromBatch "hackage/${name}/${version}" args;
 
       callCabal2nixWithOptions = name: src: opts: args:
-        let e = cabal2nix.${name} or null; in
-        if e != null && isString opts && opts == (e.options or "") && sameSrc e.src src
-        then overrideCabal (_: { inherit src; }) (fromBatch "cabal2nix/${name}" args)
+        let
+          found = filter (k: let e = cabal2nix.${k}; in
+            isString opts && opts == (e.options or "") && sameSrc e.src src)
+            (cabal2nixKeys.${name} or [ ]);
+        in
+        if found != [ ]
+        then overrideCabal (_: { inherit src; }) (fromBatch "cabal2nix/${head found}" args)
         else hself.callCabal2nixWithOptions name src opts args;
 
       callCabal2nix = name: src: args: callCabal2nixWithOptions name src "" args;
@@ -438,10 +450,12 @@ let
       __functor = _: sources: batch (args // { inherit sources; });
     };
   # The union of every file's entries (a generated manifest's `manifests`):
-  # versions of one package from several files become a list; for
-  # `cabal2nix` / `hackageDirect` the alphabetically last file wins (another
-  # file's call with a different source then falls back to the package set,
-  # correct but its own IFD); origins are joined.
+  # versions of one package from several files become a list; `cabal2nix`
+  # keys are unique across files (`NAME~HASH` when one name has several
+  # sources or options), so entries of one key are equal; for
+  # `hackageDirect` the alphabetically last file wins (another file's call
+  # with a different version then falls back to the package set, correct but
+  # its own IFD); origins are joined.
   union = manifests:
     let
       toList = v: if isList v then v else [ v ];

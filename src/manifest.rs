@@ -85,9 +85,10 @@ impl FileEntries {
                 .iter()
                 .map(|(n, (ver, sha, _))| format!("hackageDirect {n} {ver} {sha}")),
         );
-        v.extend(self.cabal2nix.iter().map(|(n, (src, opts, _))| {
+        v.extend(self.cabal2nix.iter().map(|(key, (src, opts, _))| {
             format!(
-                "cabal2nix {n} {src}{}",
+                "cabal2nix {} {src}{}",
+                entry_name(key),
                 if opts.is_empty() {
                     String::new()
                 } else {
@@ -115,8 +116,10 @@ impl FileEntries {
         );
     }
 
-    /// Add a cabal2nix entry; a second, different source for the same name is
-    /// a conflict (returned as an error).
+    /// Add a cabal2nix entry. Another source or other options for the same
+    /// name make an entry of their own (key `NAME~HASH`, see
+    /// [`Manifest::normalised`]): one generator per distinct name, source
+    /// and options.
     pub fn add_cabal2nix(
         &mut self,
         name: &str,
@@ -124,9 +127,15 @@ impl FileEntries {
         options: &str,
         origin: Origin,
     ) -> Result<(), String> {
+        let key = match self.cabal2nix.get(name) {
+            Some((s, o, _)) if (s.as_str(), o.as_str()) != (src, options) => {
+                variant_key(name, src, options)
+            }
+            _ => name.to_string(),
+        };
         add_unique(
             &mut self.cabal2nix,
-            name,
+            &key,
             (src, options),
             origin,
             |(s, _)| format!("`{name}` is already in the batch with another source ({s})"),
@@ -150,6 +159,24 @@ impl FileEntries {
             |(v, _)| format!("`{name}` is already in the batch as callHackageDirect {v}"),
         )
     }
+}
+
+/// The package name of a cabal2nix entry's key (`app` for `app~1a2b3c4d`;
+/// Hackage names never hold `~`).
+pub fn entry_name(key: &str) -> &str {
+    key.split_once('~').map_or(key, |(n, _)| n)
+}
+
+/// The key of one of several cabal2nix entries of a name: `NAME~HASH`, the
+/// hash (FNV-1a, 32 bits) of its source and options, so it is stable
+/// whatever other entries come and go.
+fn variant_key(name: &str, src: &str, options: &str) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in src.bytes().chain([0]).chain(options.bytes()) {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("{name}~{h:08x}")
 }
 
 /// Insert `name → value` unless present; the same value adds the origin, a
@@ -217,6 +244,40 @@ pub struct Manifest {
 impl Manifest {
     pub fn count(&self) -> usize {
         self.files.values().map(FileEntries::count).sum()
+    }
+
+    /// The manifest with its cabal2nix keys made unique across files: a
+    /// name with one source and options in the whole manifest is keyed by
+    /// the name; a name with several, each by `NAME~HASH` (nixlib's `union`
+    /// merges the files' entries by key, and its lookup matches the source
+    /// and options). Idempotent.
+    pub fn normalised(&self) -> Manifest {
+        let mut variants: BTreeMap<&str, std::collections::BTreeSet<(&str, &str)>> =
+            BTreeMap::new();
+        for e in self.files.values() {
+            for (key, (src, opts, _)) in &e.cabal2nix {
+                variants
+                    .entry(entry_name(key))
+                    .or_default()
+                    .insert((src.as_str(), opts.as_str()));
+            }
+        }
+        let mut out = self.clone();
+        for e in out.files.values_mut() {
+            e.cabal2nix = std::mem::take(&mut e.cabal2nix)
+                .into_iter()
+                .map(|(key, (src, opts, origins))| {
+                    let name = entry_name(&key);
+                    let key = if variants.get(name).is_some_and(|v| v.len() > 1) {
+                        variant_key(name, &src, &opts)
+                    } else {
+                        name.to_string()
+                    };
+                    (key, (src, opts, origins))
+                })
+                .collect();
+        }
+        out
     }
 
     /// Read a manifest written by [`Manifest::render`] (entries and their
@@ -354,8 +415,10 @@ impl Manifest {
         Ok(out)
     }
 
-    /// Render the manifest file.
+    /// Render the manifest file (normalised: [`Manifest::normalised`]).
     pub fn render(&self) -> String {
+        let normalised = self.normalised();
+        let this = &normalised;
         let mut t = String::new();
         let _ = writeln!(
             t,
@@ -376,20 +439,20 @@ impl Manifest {
                 let _ = writeln!(t, "    {line}");
             }
         }
-        t.push_str(if self.files.is_empty() {
+        t.push_str(if this.files.is_empty() {
             "  ;\n\n  manifests = { };\n"
         } else {
             "  ;\n\n  manifests = {\n"
         });
-        for (file, e) in &self.files {
+        for (file, e) in &this.files {
             let _ = writeln!(t, "    {} = {{", nix_string(file));
             render_entries(&mut t, e, "      ");
             t.push_str("    };\n");
         }
-        if !self.files.is_empty() {
+        if !this.files.is_empty() {
             t.push_str("  };\n");
         }
-        let materialized = match &self.materialize {
+        let materialized = match &this.materialize {
             Some(m) => {
                 let targets: Vec<String> = m.targets.iter().map(|t| nix_string(t)).collect();
                 let _ = writeln!(
@@ -501,6 +564,10 @@ fn render_sections(t: &mut String, e: &FileEntries, ind: &str) {
                 "callerSource = true;".to_string()
             } else {
                 format!("src = {src};")
+            };
+            let src = match name.split_once('~') {
+                Some((n, _)) => format!("name = {}; {src}", nix_string(n)),
+                None => src,
             };
             let _ = writeln!(
                 t,

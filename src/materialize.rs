@@ -239,6 +239,9 @@ pub fn stale(root: &Path, manifest_file: &str, manifest: &Manifest) -> Vec<Stale
         .unwrap_or_default();
     // key → local source directory (for cabal2nix entries given as paths)
     let mut keys: BTreeMap<String, Option<PathBuf>> = BTreeMap::new();
+    // (normalised: the keys nixlib uses, `NAME~HASH` for a name with
+    // several sources)
+    let manifest = manifest.normalised();
     for e in manifest.files.values() {
         for (n, vs) in &e.hackage {
             for v in vs.keys() {

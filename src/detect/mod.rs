@@ -7,6 +7,7 @@
 //! (`syntax::scope`), the derivation analysis (`drv`) and the hotspot analysis
 //! (`multiplicity`).
 
+pub(crate) mod conflicts;
 pub(crate) mod drv;
 pub(crate) mod generic;
 pub(crate) mod helper;
@@ -365,6 +366,7 @@ pub fn detect_calls(root: &SyntaxNode, text: &str, file: &str) -> (FileSites, Ve
         calls.push(call);
     }
     generic::layer(&mut out.sites, &calls);
+    conflicts::mark(&mut out.sites, &calls);
     (out, calls)
 }
 

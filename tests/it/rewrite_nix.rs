@@ -173,16 +173,18 @@ fn rewrite_real_world_shapes_every_site_batched_same_drv_paths() {
         "{ inherit (r) sites; }",
         "default.nix:sites",
     );
-    assert!(out.contains("21 of 21 derivations identical"), "{out}");
-    assert!(out.contains("20 sites edited in 3 files"), "{out}");
+    assert!(out.contains("25 of 25 derivations identical"), "{out}");
+    assert!(out.contains("24 sites edited in 4 files"), "{out}");
     assert!(out.contains("0 left alone"), "{out}");
-    // (The aliases call packages that other sites also build: no new barrier.)
-    assert_eq!(before.len(), 17, "barriers before: {before:#?}");
+    // (The aliases call packages that other sites also build: no new
+    // barrier; `app` from d1 and with `--no-check`: two more.)
+    assert_eq!(before.len(), 19, "barriers before: {before:#?}");
     // Extraction, one per file giving caller sources, and the download of
     // the callHackageDirect tarball (a fetch that can fail: its own barrier);
     // the aliases of `pkgsNew.haskellPackages`' functions are a set of their
-    // own (`ifdBatch'pkgsNew'haskellPackages`): one more.
-    assert_eq!(after.len(), 6, "barriers after: {after:#?}");
+    // own (`ifdBatch'pkgsNew'haskellPackages`). Which batch is forced first
+    // decides how the rounds fall: five, whatever the site count.
+    assert_eq!(after.len(), 5, "barriers after: {after:#?}");
 }
 
 /// Evaluate `(import FILE { }).ATTR`'s drvPaths (a set of packages) in
