@@ -15,28 +15,27 @@
 # fixtures/dynamic does: the world's Hackage hashes are fake). Finally the
 # three variants' output paths are compared at one salt.
 #
-#   benches/dynamic.sh [--sizes "10 50"]
+#   benches/dynamic.sh [--sizes "10 50"] [--smoke]
+#
+# --smoke: N = 2 on a tiny index, debug build (benches/lib.sh); still needs
+# the modern Nix (`scripts/modern-nix.sh ensure` makes it, once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes="10 50"
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes=$2; shift 2 ;;
-    *) echo "usage: $0 [--sizes \"10 50\"]" >&2; exit 2 ;;
+    --smoke) SMOKE=1 sizes=2; shift ;;
+    *) echo "usage: $0 [--sizes \"10 50\"] [--smoke]" >&2; exit 2 ;;
   esac
 done
-root=$PWD
-index=$root/bench-work/index/all-cabal-hashes.tar.gz
-work=$root/bench-work/dynamic
-[ -f "$index" ] || cargo xtask synth-index --out "$index" --realistic
-[ -f bench-work/index/cabals.txt ] || tar -tzf "$index" | grep '\.cabal$' > bench-work/index/cabals.txt
-cargo build --quiet --release
-bin=$root/target/release/ifd-batch
+. benches/lib.sh
+bench_build
+bench_index
+work=$(bench_dir dynamic)
 scripts/modern-nix.sh ensure > /dev/null
 modern() { "$root/scripts/modern-nix.sh" run "$@"; }
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 salt() { echo "\"dyn-$1-$(date +%s%N)\"" > "$2/salt.nix"; }
 
 # repo N: the three variants' repositories (each its own git work tree, the
@@ -45,9 +44,7 @@ repo() {
   local n=$1 d=$work/$1
   rm -rf "$d"; mkdir -p "$d/orig"
   # N distinct packages spread over the index (as nixlib-eval.sh picks them).
-  awk -F/ '!seen[$2]++ { print $2 " " $3 }' bench-work/index/cabals.txt \
-    | awk -v n="$n" '{ a[NR] = $0 } END { step = int(NR / n); for (i = 0; i < n; i++) print a[1 + i * step] }' \
-    > "$d/pins.txt"
+  bench_pick "$n" > "$d/pins.txt"
   {
     echo "self: super: {"
     while read -r name version; do echo "  \"$name\" = self.callHackage \"$name\" \"$version\" { };"; done < "$d/pins.txt"
@@ -67,14 +64,16 @@ in
 NIX
   salt setup "$d/orig"
   for v in ifd dyn; do cp -r "$d/orig" "$d/$v"; done
-  for v in orig ifd dyn; do (cd "$d/$v" && git init -q); done
+  # The dynamic backend's store copy holds what git tracks.
+  for v in orig ifd dyn; do (cd "$d/$v" && git init -q && git add -A); done
 }
 
 # time DIR CMD... -> seconds (stdout to DIR/out.txt, stderr to DIR/log.txt)
 time_in() {
   local dir=$1 t0 t1; shift
   t0=$(now)
-  (cd "$dir" && modern "$@" > out.txt 2> log.txt) || { echo "FAILED: $* (see $dir/log.txt)" >&2; tail -5 "$dir/log.txt" >&2; }
+  (cd "$dir" && modern "$@" > out.txt 2> log.txt) ||
+    { echo "FAILED: $* (see $dir/log.txt)" >&2; tail -5 "$dir/log.txt" >&2; bench_sanity "$* failed"; }
   t1=$(now); secs "$t0" "$t1"
 }
 
@@ -84,9 +83,11 @@ for n in $sizes; do
   repo "$n"
   d=$work/$n
   attrs=$(awk '{ print "sites." $1 }' "$d/pins.txt")
-  (cd "$d/ifd" && modern "$bin" rewrite . --write > rewrite.txt 2>&1)
+  (cd "$d/ifd" && modern "$bin" rewrite . --write > rewrite.txt 2>&1) ||
+    { tail -5 "$d/ifd/rewrite.txt" >&2; exit 1; }
   t0=$(now)
-  (cd "$d/dyn" && modern "$bin" rewrite . --backend dynamic --target default.nix:sites --write > rewrite.txt 2>&1)
+  (cd "$d/dyn" && modern "$bin" rewrite . --backend dynamic --target default.nix:sites --write > rewrite.txt 2>&1) ||
+    { tail -5 "$d/dyn/rewrite.txt" >&2; exit 1; }
   t1=$(now); rewrite_secs=$(secs "$t0" "$t1")
   for v in orig ifd dyn; do
     dir=$d/$v
@@ -117,6 +118,7 @@ for n in $sizes; do
     same="identical output paths ($(wc -l < "$d/orig/outs.txt") packages)"
   else
     same="DIFFERENT output paths"
+    bench_sanity "N = $n: different output paths"
   fi
   echo "      N = $n: $same; rewrite --backend dynamic took ${rewrite_secs}s (once)"
 done

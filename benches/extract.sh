@@ -3,7 +3,10 @@
 # side in one hyperfine run, on the realistic synthetic index (≈ 175,000
 # package versions, ≈ 350,000 files, ≈ 100 MB gzipped).
 #
-#   benches/extract.sh [--runs N]
+#   benches/extract.sh [--runs N] [--smoke]
+#
+# --smoke: a tiny index (300 packages), each command once without hyperfine,
+# ifd-batch's output compared with tar's, debug build (benches/lib.sh).
 #
 # Work files go to bench-work/extract/ (gitignored); the index is generated
 # once with `cargo xtask synth-index` (deterministic), plus a half-size index
@@ -28,21 +31,24 @@ runs=5
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N]" >&2; exit 2 ;;
+    --smoke) SMOKE=1; shift ;;
+    *) echo "usage: $0 [--runs N] [--smoke]" >&2; exit 2 ;;
   esac
 done
+. benches/lib.sh
+if [ "$SMOKE" = 0 ]; then
+  bench_need_hyperfine
+  [ -x /usr/bin/time ] || { echo "/usr/bin/time is required (apt-get install time)" >&2; exit 1; }
+fi
 
-command -v hyperfine >/dev/null || { echo "hyperfine is required" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "/usr/bin/time is required (apt-get install time)" >&2; exit 1; }
-
-W=bench-work/extract
-mkdir -p "$W"
-cargo build -q --release -p ifd-batch -p xtask
-B=$PWD/target/release/ifd-batch
-GEN=(target/release/xtask synth-index)
-
-[ -f "$W/index.tar.gz" ] || "${GEN[@]}" --out "$W/index.tar.gz" --packages 17500 --versions 10 >&2
-[ -f "$W/half.tar.gz" ] || "${GEN[@]}" --out "$W/half.tar.gz" --packages 8750 --versions 10 >&2
+W=$(bench_dir extract)
+bench_build
+B=$bin
+size=(--packages 17500 --versions 10)
+half=(--packages 8750 --versions 10)
+[ "$SMOKE" = 0 ] || { size=(--packages 300 --versions 3); half=(--packages 150 --versions 3); }
+[ -f "$W/index.tar.gz" ] || "$xtask" synth-index --out "$W/index.tar.gz" "${size[@]}" >&2
+[ -f "$W/half.tar.gz" ] || "$xtask" synth-index --out "$W/half.tar.gz" "${half[@]}" >&2
 
 top=$(tar -tzf "$W/index.tar.gz" 2>/dev/null | head -n 1) || true  # tar dies of SIGPIPE
 top=${top%%/*}
@@ -77,6 +83,19 @@ args+=(-n "ifd-batch extract spread50, one thread" --prepare "$prep" "IFD_BATCH_
 args+=(-n "tar --wildcards $pkg/*" --prepare "$prep" "tar -xzf $I -C $O --strip-components=1 --wildcards '$top/$pkg/*'")
 args+=(-n "gzip -dc > /dev/null" --prepare "$prep" "gzip -dc $I > /dev/null")
 args+=(-n "decompress-only" --prepare "$prep" "$B extract --decompress-only $I > /dev/null")
+if [ "$SMOKE" = 1 ]; then
+  # Each command once; ifd-batch's members must be tar's, byte for byte.
+  for l in spread50 spread500 early50; do
+    rm -rf "$O" "$O.tar" && mkdir -p "$O" "$O.tar"
+    "$B" extract "$I" --members "$W/$l.txt" --out "$O" || bench_sanity "extract $l failed"
+    tar -xzf "$I" -C "$O.tar" --strip-components=1 --files-from="$W/$l.tar-list"
+    diff -r "$O" "$O.tar" > /dev/null || bench_sanity "extract $l differs from tar's"
+    echo "extract $l: the same files as tar"
+  done
+  "$B" extract --decompress-only "$I" > /dev/null || bench_sanity "decompress-only failed"
+  rm -rf "$O" "$O.tar"
+  [ -x /usr/bin/time ] || exit 0
+else
 hyperfine "${args[@]}" >&2
 
 python3 - "$W/hyperfine.json" <<'EOF'
@@ -93,6 +112,7 @@ for name, r in rs.items():
         tvx = f'{t["mean"] / r["mean"]:.1f}×, {t["min"] / r["min"]:.1f}×'
     print(f'| {name} | {r["mean"]:.3f} ± {r["stddev"]:.3f} | {r["min"]:.3f} | {r["user"]:.3f} | {vs} | {tvx} |')
 EOF
+fi
 
 echo
 echo "| peak RSS | half index | full index |"

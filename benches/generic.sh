@@ -6,7 +6,9 @@
 # than compute, so Nix may run all N at once (`--jobs`, default N: the limit
 # is then one build's time); `--jobs auto` gives one per core.
 #
-#   benches/generic.sh [--n 8] [--delay 1] [--jobs N|auto]
+#   benches/generic.sh [--n 8] [--delay 1] [--jobs N|auto] [--smoke]
+#
+# --smoke: N = 2, no delay, debug build (benches/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=8 delay=1 jobs=
@@ -15,15 +17,15 @@ while [ $# -gt 0 ]; do
     --n) n=$2; shift 2 ;;
     --delay) delay=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
-    *) echo "usage: $0 [--n N] [--delay S] [--jobs N|auto]" >&2; exit 2 ;;
+    --smoke) SMOKE=1 n=2 delay=0; shift ;;
+    *) echo "usage: $0 [--n N] [--delay S] [--jobs N|auto] [--smoke]" >&2; exit 2 ;;
   esac
 done
 jobs=${jobs:-$n}
 slots=$([ "$jobs" = auto ] && nproc || echo "$jobs")
-export NIX_CONFIG=${NIX_CONFIG:-$'substituters =\nsandbox = false\nbuild-users-group =\nexperimental-features = nix-command'}
-root=$PWD
-work=$root/bench-work/generic
-cargo build --quiet --release
+. benches/lib.sh
+bench_build
+work=$(bench_dir generic)
 rm -rf "$work"; mkdir -p "$work/orig"
 {
   echo "{ salt ? \"\" }:"
@@ -38,9 +40,8 @@ rm -rf "$work"; mkdir -p "$work/orig"
 } > "$work/orig/default.nix"
 cp -r "$work/orig" "$work/batch"
 (cd "$work" && git init -q)
-"$root/target/release/ifd-batch" rewrite "$work/batch" --write > /dev/null
+"$bin" rewrite "$work/batch" --write > /dev/null
 
-now() { date +%s.%N; }
 run() { # dir salt -> seconds
   local t0 t1
   t0=$(now)
@@ -50,7 +51,7 @@ run() { # dir salt -> seconds
 salt=generic-$(date +%s%N)
 o=$(run "$work/orig" "$salt-o")
 b=$(run "$work/batch" "$salt-b")
-cmp -s "$work/orig/out.txt" "$work/batch/out.txt" && same=yes || same=NO
+cmp -s "$work/orig/out.txt" "$work/batch/out.txt" && same=yes || { same=NO; bench_sanity "different values"; }
 echo "# generic: N = $n inputs, ${delay}s each (sleeping), $(nproc) cores, -j $jobs, $(nix-instantiate --version)"
 printf '%-22s %8s\n' variant seconds
 printf '%-22s %7ss\n' "as written (N IFD)" "$o"

@@ -6,33 +6,27 @@
 # (the same evaluation again), on the realistic synthetic index of
 # benches/nixlib-eval.sh.
 #
-#   benches/materialized.sh [--n 50]
+#   benches/materialized.sh [--n 50] [--smoke]
+#
+# --smoke: N = 2 on a tiny index, debug build (benches/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=50
 while [ $# -gt 0 ]; do
   case "$1" in
     --n) n=$2; shift 2 ;;
-    *) echo "usage: $0 [--n N]" >&2; exit 2 ;;
+    --smoke) SMOKE=1 n=2; shift ;;
+    *) echo "usage: $0 [--n N] [--smoke]" >&2; exit 2 ;;
   esac
 done
-export NIX_CONFIG=${NIX_CONFIG:-$'substituters =\nsandbox = false\nbuild-users-group =\nexperimental-features = nix-command'}
-root=$PWD
-index=$root/bench-work/index/all-cabal-hashes.tar.gz
-work=$root/bench-work/materialized
-[ -f "$index" ] || cargo xtask synth-index --out "$index" --realistic
-[ -f bench-work/index/cabals.txt ] || tar -tzf "$index" | grep '\.cabal$' > bench-work/index/cabals.txt
-cargo build --quiet --release
-bin=$root/target/release/ifd-batch
-
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+. benches/lib.sh
+bench_build
+bench_index
+work=$(bench_dir materialized)
 
 rm -rf "$work"; mkdir -p "$work/orig"
 # N distinct packages spread over the index (as nixlib-eval.sh picks them).
-awk -F/ '!seen[$2]++ { print $2 " " $3 }' bench-work/index/cabals.txt \
-  | awk -v n="$n" '{ a[NR] = $0 } END { step = int(NR / n); for (i = 0; i < n; i++) print a[1 + i * step] }' \
-  > "$work/pins.txt"
+bench_pick "$n" > "$work/pins.txt"
 {
   echo "self: super: {"
   while read -r name version; do echo "  \"$name\" = self.callHackage \"$name\" \"$version\" { };"; done < "$work/pins.txt"
@@ -67,7 +61,7 @@ salt=mat-$(date +%s%N)
 o_cold=$(run "$work/orig" "$salt-o"); o_warm=$(run "$work/orig" "$salt-o")
 b_cold=$(run "$work/ifd" "$salt-b"); b_warm=$(run "$work/ifd" "$salt-b")
 m_cold=$(run "$work/mat" "$salt-m"); m_warm=$(run "$work/mat" "$salt-m")
-if run "$work/mat" "$salt-m2" --option allow-import-from-derivation false > /dev/null; then noifd=passes; else noifd=FAILS; fi
+if run "$work/mat" "$salt-m2" --option allow-import-from-derivation false > /dev/null; then noifd=passes; else noifd=FAILS; bench_sanity "materialized needs IFD"; fi
 ratio() { awk -v a="$o_cold" -v b="$1" 'BEGIN { printf "%.1fx", a / b }'; }
 printf '%-16s %9ss %9ss %8s %s\n' nixpkgs-style "$o_cold" "$o_warm" 1.0x "fails (IFD)"
 printf '%-16s %9ss %9ss %8s %s\n' "IFD batch" "$b_cold" "$b_warm" "$(ratio "$b_cold")" "fails (IFD)"
@@ -75,4 +69,4 @@ printf '%-16s %9ss %9ss %8s %s\n' materialized "$m_cold" "$m_warm" "$(ratio "$m_
 # Same drvPaths: the three variants at one salt.
 run "$work/orig" same >/dev/null; cp "$work/orig/out.json" "$work/a.json"
 run "$work/mat" same >/dev/null
-if cmp -s "$work/a.json" "$work/mat/out.json"; then echo "drvPaths: materialized = nixpkgs-style ($n packages)"; else echo "drvPaths: DIFFERENT"; fi
+if cmp -s "$work/a.json" "$work/mat/out.json"; then echo "drvPaths: materialized = nixpkgs-style ($n packages)"; else echo "drvPaths: DIFFERENT"; bench_sanity "materialized drvPaths differ"; fi

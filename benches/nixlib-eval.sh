@@ -2,7 +2,9 @@
 # Evaluation wall time of N callHackage sites, nixpkgs-style vs nixlib's batch,
 # on a realistic synthetic all-cabal-hashes (≈ 175,000 versions, ≈ 100 MB gz).
 #
-#   benches/nixlib-eval.sh [--sizes "10 50 200"] [--max-old N] [--no-cold]
+#   benches/nixlib-eval.sh [--sizes "10 50 200"] [--max-old N] [--no-cold] [--smoke]
+#
+# --smoke: N = 2 on a tiny index, debug build (benches/lib.sh).
 #
 # - The index is generated once into bench-work/index/ (gitignored) with
 #   `cargo xtask synth-index --realistic`.
@@ -32,39 +34,25 @@ while [ $# -gt 0 ]; do
     --sizes) sizes=$2; shift 2 ;;
     --max-old) max_old=$2; shift 2 ;;
     --no-cold) no_cold=1; shift ;;
-    *) echo "usage: $0 [--sizes \"10 50 200\"] [--max-old N] [--no-cold]" >&2; exit 2 ;;
+    --smoke) SMOKE=1 sizes=2; shift ;;
+    *) echo "usage: $0 [--sizes \"10 50 200\"] [--max-old N] [--no-cold] [--smoke]" >&2; exit 2 ;;
   esac
 done
 
-export NIX_CONFIG=${NIX_CONFIG:-$'substituters =\nsandbox = false\nbuild-users-group =\nexperimental-features = nix-command'}
-work=bench-work/nixlib
-index=bench-work/index/all-cabal-hashes.tar.gz
-mkdir -p "$work" bench-work/index
-
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-
-if [ ! -f "$index" ]; then
-  echo "generating the realistic index (once) ..." >&2
-  cargo xtask synth-index --out "$index" --realistic
-fi
-if [ ! -f bench-work/index/cabals.txt ] || [ bench-work/index/cabals.txt -ot "$index" ]; then
-  tar -tzf "$index" | grep '\.cabal$' > bench-work/index/cabals.txt
-fi
+. benches/lib.sh
+bench_build
+bench_index
+work=$(bench_dir nixlib)
 
 max_n=0
 for n in $sizes; do [ "$n" -gt "$max_n" ] && max_n=$n; done
 
-# N distinct packages, one version each, spread evenly over the index.
-pick() {
-  awk -F/ '!seen[$2]++ { print $2 " " $3 }' bench-work/index/cabals.txt \
-    | awk -v n="$1" '{ a[NR] = $0 } END { step = int(NR / n); for (i = 0; i < n; i++) print a[1 + i * step] }'
-}
+pick() { bench_pick "$1"; }
 
 # One package never among pick's (its second name; pick takes the first,
 # then every step-th): the entry the incremental run adds.
 extra() {
-  awk -F/ '!seen[$2]++ { n++; if (n == 2) { print $2 " " $3; exit } }' bench-work/index/cabals.txt
+  awk -F/ '!seen[$2]++ { n++; if (n == 2) { print $2 " " $3; exit } }' "$cabals"
 }
 
 # An overlay with N callHackage sites (N+1 with a second argument: one
@@ -72,7 +60,7 @@ extra() {
 overlay() {
   local n=$1 plus=${2:-} f="$work/overlay-$1${2:+-plus}.nix"
   {
-    echo "{ pkgs, style, nixlib ? import ../../nixlib }:"
+    echo "{ pkgs, style, nixlib ? import $root/nixlib }:"
     echo "let"
     echo "  manifest = { hackage = {"
     { pick "$n"; [ -z "$plus" ] || extra; } | while read -r name version; do echo "    \"$name\" = \"$version\";"; done
@@ -90,18 +78,18 @@ run() { # style n salt [plus] -> seconds
   f=$(overlay "$n" "$plus")
   t0=$(now)
   nix-instantiate --read-write-mode -j auto "$f" \
-    --arg pkgs "import ./fixtures/mini-nixpkgs { all-cabal-hashes = ./$index; salt = \"$salt\"; }" \
+    --arg pkgs "import ./fixtures/mini-nixpkgs { all-cabal-hashes = $index; salt = \"$salt\"; }" \
     --argstr style "$style" > "$work/out-$style-$n$plus.txt" 2> "$work/log-$style-$n$plus.txt"
   t1=$(now)
   echo "$(secs "$t0" "$t1")"
 }
 
 # Copy the index into the store once, outside the measurements.
-nix-instantiate --eval --read-write-mode -E "builtins.seq (builtins.path { path = ./$index; name = \"all-cabal-hashes.tar.gz\"; }) null" > /dev/null
+nix-instantiate --eval --read-write-mode -E "builtins.seq (builtins.path { path = $index; name = \"all-cabal-hashes.tar.gz\"; }) null" > /dev/null
 
 builds() { grep -c "^building '" "$work/log-$1.txt" || :; }
 
-echo "# nixlib-eval: $(nproc) cores, $(nix-instantiate --version), index $(du -m "$index" | cut -f1) MB gz, $(wc -l < bench-work/index/cabals.txt) versions"
+echo "# nixlib-eval: $(nproc) cores, $(nix-instantiate --version), index $(du -m "$index" | cut -f1) MB gz, $(wc -l < "$cabals") versions"
 printf '%6s  %14s  %10s  %8s  %s\n' N "nixpkgs-style" batch speedup "same drvs"
 declare -A batch_t salts
 for n in $sizes; do
@@ -117,7 +105,7 @@ for n in $sizes; do
   if [ "$n" -le "$max_old" ]; then
     o=$(run nixpkgs "$n" "$salt")
     ratio=$(awk -v a="$o" -v b="$b" 'BEGIN { printf "%.1fx", a / b }')
-    if cmp -s <(sort "$work/out-batch-$n.txt") <(sort "$work/out-nixpkgs-$n.txt"); then same=yes; else same=NO; fi
+    if cmp -s <(sort "$work/out-batch-$n.txt") <(sort "$work/out-nixpkgs-$n.txt"); then same=yes; else same=NO; bench_sanity "N = $n: different drvPaths"; fi
   else
     o="(skipped)"; ratio="-"; same="-"
   fi
@@ -147,7 +135,7 @@ for n in $sizes; do
 done
 
 # One pass for 2×max_n members vs one decompression.
-top=$(head -n 1 bench-work/index/cabals.txt | cut -d/ -f1)
+top=$(head -n 1 "$cabals" | cut -d/ -f1)
 pick "$max_n" | awk -v t="$top" '{ print t "/" $1 "/" $2 "/" $1 ".cabal"; print t "/" $1 "/" $2 "/" $1 ".json" }' > "$work/members.txt"
 rm -rf "$work/extract" && mkdir -p "$work/extract"
 t0=$(now); gzip -dc "$index" > /dev/null; t1=$(now); g=$(secs "$t0" "$t1")

@@ -7,9 +7,10 @@
 # instantiated with `nix-instantiate -j auto`, side by side, each with a
 # fresh salt so every build really happens.
 #
-#   benches/rewrite-eval.sh [--sizes "10 50 200"] [--max-old N]
+#   benches/rewrite-eval.sh [--sizes "10 50 200"] [--max-old N] [--smoke]
 #
 # --max-old N skips the (slow, serial) original evaluation above N sites.
+# --smoke: N = 2 on a tiny index, debug build (benches/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes="10 50 200"
@@ -18,29 +19,16 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes=$2; shift 2 ;;
     --max-old) max_old=$2; shift 2 ;;
-    *) echo "usage: $0 [--sizes \"10 50 200\"] [--max-old N]" >&2; exit 2 ;;
+    --smoke) SMOKE=1 sizes=2; shift ;;
+    *) echo "usage: $0 [--sizes \"10 50 200\"] [--max-old N] [--smoke]" >&2; exit 2 ;;
   esac
 done
-export NIX_CONFIG=${NIX_CONFIG:-$'substituters =\nsandbox = false\nbuild-users-group =\nexperimental-features = nix-command'}
-root=$PWD
-work=$root/bench-work/rewrite
-index=$root/bench-work/index/all-cabal-hashes.tar.gz
-mkdir -p "$work" "$(dirname "$index")"
-cargo build --release -q
-bin=$root/target/release/ifd-batch
-if [ ! -f "$index" ]; then
-  echo "generating the realistic index (once) ..." >&2
-  cargo xtask synth-index --out "$index" --realistic
-fi
-cabals=$root/bench-work/index/cabals.txt
-[ -f "$cabals" ] && [ "$cabals" -nt "$index" ] || tar -tzf "$index" | grep '\.cabal$' > "$cabals"
+. benches/lib.sh
+bench_build
+bench_index
+work=$(bench_dir rewrite)
 
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-pick() { # N distinct packages spread over the index
-  awk -F/ '!seen[$2]++ { print $2 " " $3 }' "$cabals" \
-    | awk -v n="$1" '{ a[NR] = $0 } END { step = int(NR / n); for (i = 0; i < n; i++) print a[1 + i * step] }'
-}
+pick() { bench_pick "$1"; }
 repo() { # n dir: a repository as a user would have it
   local n=$1 d=$2
   rm -rf "$d"; mkdir -p "$d"
@@ -82,7 +70,7 @@ for n in $sizes; do
   if [ "$n" -le "$max_old" ]; then
     b=$(inst "$work/before-$n" "$salt")
     ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1fx", b / a }')
-    if cmp -s <(sort "$work/before-$n.out") <(sort "$work/after-$n.out"); then same=yes; else same=NO; fi
+    if cmp -s <(sort "$work/before-$n.out") <(sort "$work/after-$n.out"); then same=yes; else same=NO; bench_sanity "N = $n: different drvPaths"; fi
   else
     b="(skipped)"; ratio="-"; same="-"
   fi

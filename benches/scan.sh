@@ -23,6 +23,9 @@
 # Run from anywhere:
 #   benches/scan.sh                     # defaults below
 #   FILES=10000 RUNS=3 benches/scan.sh  # quicker
+#   benches/scan.sh --smoke             # 200 files, every tool once, no
+#                                       # timing, debug build (benches/lib.sh);
+#                                       # deadnix only if installed
 # Knobs (environment): FILES (25000), SEED (33405564), RUNS (5), WARMUP (1),
 #   SINGLE_THREAD (1), MEMORY (1), IR (1), IR_FILES (2000),
 #   WORK (bench-work; gitignored).
@@ -41,6 +44,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+case "${1:-}" in
+  "") ;;
+  --smoke) SMOKE=1 FILES=${FILES:-200} MEMORY=0 IR=0 WORK=${WORK:-bench-work/smoke} ;;
+  *) echo "usage: $0 [--smoke] (knobs: environment, see the top of this file)" >&2; exit 2 ;;
+esac
+. benches/lib.sh
 
 FILES=${FILES:-25000}
 SEED=${SEED:-33405564}
@@ -61,19 +70,21 @@ say() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'scan.sh: %s\n' "$*" >&2; exit 2; }
 
 # ---------------------------------------------------------------- tools
-say "building release binaries"
-cargo build --release --quiet -p ifd-batch -p xtask
-SCAN=$ROOT/target/release/ifd-batch
-XTASK=$ROOT/target/release/xtask
+say "building the binaries"
+bench_build
+SCAN=$bin
+XTASK=$xtask
 
-if ! command -v deadnix >/dev/null 2>&1; then
+if [ "$SMOKE" = 1 ]; then
+  : # no installs: deadnix is checked if it is there, nothing is timed
+elif ! command -v deadnix >/dev/null 2>&1; then
   say "installing deadnix into $TOOLS (cargo install --locked)"
   cargo install deadnix --locked --quiet --root "$TOOLS"
 fi
-DEADNIX=$(command -v deadnix)
-DEADNIX_VERSION=$("$DEADNIX" --version)
+DEADNIX=$(command -v deadnix || :)
+DEADNIX_VERSION=$([ -z "$DEADNIX" ] || "$DEADNIX" --version)
 
-if ! command -v hyperfine >/dev/null 2>&1; then
+if [ "$SMOKE" = 0 ] && ! command -v hyperfine >/dev/null 2>&1; then
   say "installing hyperfine into $TOOLS (cargo install --locked)"
   cargo install hyperfine --locked --quiet --root "$TOOLS"
 fi
@@ -96,12 +107,16 @@ corpus() {
   local stamp
   stamp="gen-corpus files=$n seed=$SEED src=$(sha256sum xtask/src/gen_corpus.rs | cut -c1-16)"
   if [ -d "$dir" ] && [ "$(cat "$dir.stamp" 2>/dev/null)" = "$stamp" ]; then
+    [ -d "$dir/.git" ] || git init -q "$dir"
     echo "$dir"
     return
   fi
   say "generating corpus: $n files into $dir"
   rm -rf "$dir" "$dir.stamp"
   "$XTASK" gen-corpus --out "$dir" --files "$n" --seed "$SEED" >&2
+  # Its own repository root: inside this checkout, whose .gitignore names
+  # bench-work/, the scanner (git's file set) would see no file at all.
+  git init -q "$dir"
   echo "$stamp" >"$dir.stamp"
   echo "$dir"
 }
@@ -134,7 +149,11 @@ PARSED=$(awk '{print $2}' <<<"$PARSE_LINE")
 [ "$PARSED" = "$NIX_FILES" ] || die "parse-only saw $PARSED files, the corpus has $NIX_FILES"
 # deadnix walks with walkdir: every *.nix below the root, hidden ones skipped
 # (the corpus has none), so it reads the same files.
-"$DEADNIX" "$CORPUS" >/dev/null || die "deadnix failed on the corpus"
+[ -z "$DEADNIX" ] || "$DEADNIX" "$CORPUS" >/dev/null || die "deadnix failed on the corpus"
+if [ "$SMOKE" = 1 ]; then
+  echo "scan smoke: $NIX_FILES files; scan ($SITES sites, $SCAN_ERRORS file errors), parse-only${DEADNIX:+ and deadnix} ran"
+  exit 0
+fi
 
 # ---------------------------------------------------------------- timing
 say "hyperfine: warmup $WARMUP, $RUNS runs each"
