@@ -122,8 +122,9 @@ let
       # What the set's scope provides (package set first, then pkgs), read
       # lazily through its own callPackage.
       scope = hself.callPackage
-        ({ lib, runCommand, fetchzip ? null, all-cabal-hashes ? null, buildPackages ? null, stdenv ? null }:
-          { inherit lib runCommand fetchzip all-cabal-hashes buildPackages stdenv; })
+        ({ lib, runCommand, fetchzip ? null, all-cabal-hashes ? null, buildPackages ? null, stdenv ? null
+         , path ? null, overlays ? null }:
+          { inherit lib runCommand fetchzip all-cabal-hashes buildPackages stdenv path overlays; })
         { };
       inherit (scope) lib;
       runCommand =
@@ -135,6 +136,71 @@ let
         else if hself ? all-cabal-hashes then hself.all-cabal-hashes
         else if scope.all-cabal-hashes != null then scope.all-cabal-hashes
         else throw "ifd-batch: no all-cabal-hashes in the package set's scope; pass all-cabal-hashes to batch";
+
+      # ---------------------------------------------------------- build machine
+      # `ifd-batch rewrite --backend materialized` writes the files of every
+      # platform the targets use, on this machine. Another system's generator
+      # cannot run here (Nix refuses its derivations, and its cabal2nix is
+      # that system's binary). So while materializing, and only then, a set of
+      # another system gets its generators (and the extraction and downloads
+      # they read) from the same nixpkgs imported with this machine as build
+      # platform and the set's platform as host: nixpkgs' own haskellSrc2nix
+      # for that platform, run here, with the arguments the platform's own
+      # generator gets (`--compiler`, `--system=<its hostPlatform.config>`,
+      # the same sha256, source and options; cabal2nix reads nothing else),
+      # so it writes the same bytes. Packages never come from it.
+      here = builtins.currentSystem;
+      foreign = materializing && scope.stdenv != null
+        && scope.stdenv.buildPlatform.system != here;
+      hostPlatform = scope.stdenv.hostPlatform;
+      buildPkgs =
+        if scope.path == null
+        then throw ("ifd-batch: cannot materialize for ${platform} on ${here}: the package set's "
+          + "scope has no `path` (nixpkgs' source) to import with ${here} as build platform")
+        else import scope.path ({ localSystem = { system = here; }; crossSystem = hostPlatform; }
+          // (if scope.overlays != null then { inherit (scope) overlays; } else { }));
+      buildSet =
+        let
+          sets = buildPkgs.haskell.packages;
+          same = filter (n:
+            let r = builtins.tryEval (sets.${n}.ghc.haskellCompilerName or null); in
+            r.success && r.value == hself.ghc.haskellCompilerName) (attrNames sets);
+        in
+        if same == [ ]
+        then throw ("ifd-batch: cannot materialize for ${platform} on ${here}: no package set of "
+          + "${hself.ghc.haskellCompilerName} in nixpkgs' haskell.packages")
+        else sets.${head same};
+      buildScope = buildSet.callPackage
+        ({ runCommand, fetchzip ? null, all-cabal-hashes ? null, buildPackages ? null }:
+          { inherit runCommand fetchzip all-cabal-hashes buildPackages; })
+        { };
+      # What the generators are built with: the set's own tools, or (another
+      # system's set, while materializing) this machine's. The index is the
+      # set's, as a path; its own derivation when this machine's is the same.
+      nativeTools = {
+        src2nix = hself.haskellSrc2nix;
+        inherit runCommand index;
+        inherit (scope) fetchzip;
+      };
+      tools =
+        if !foreign then nativeTools
+        else {
+          src2nix = buildSet.haskellSrc2nix;
+          runCommand =
+            if buildScope.buildPackages != null && buildScope.buildPackages ? runCommand
+            then buildScope.buildPackages.runCommand else buildScope.runCommand;
+          inherit (buildScope) fetchzip;
+          index =
+            if buildScope.all-cabal-hashes != null
+              && toString buildScope.all-cabal-hashes == toString index
+            then buildScope.all-cabal-hashes else index;
+        };
+      # A generator as the set makes it (`cabal2nixDeriver`, what a package
+      # names); for another system's set while materializing, it carries the
+      # one built here (`ifdBatchHere`), which its probe runs.
+      generator = mk:
+        let gen = mk nativeTools; in
+        if foreign then gen // { ifdBatchHere = mk tools; } else gen;
 
       # ---------------------------------------------------------- manifest
       hackage = concatLists (map (name:
@@ -209,8 +275,8 @@ let
             + "`batch { all-cabal-hashes = INDEX; … }`");
 
       # ---------------------------------------------------------- one pass
-      extracted = runCommand "ifd-batch-cabal-hashes" {
-        inherit index;
+      extracted = tools.runCommand "ifd-batch-cabal-hashes" {
+        inherit (tools) index;
         members = concatStringsSep "\n" members + "\n";
         passAsFile = [ "members" ];
       } ((if extractor == "tar" then tarExtract else cliExtract extractor) + listMissing);
@@ -230,9 +296,10 @@ let
       };
 
       # The same haskellSrc2nix call as the package set's hackage2nix.
-      hackageGen = name: version:
+      hackageGen = name: version: generator (t: hackageGenWith t.src2nix name version);
+      hackageGenWith = src2nix: name: version:
         let dir = entryDir name version; in
-        hself.haskellSrc2nix {
+        src2nix {
           name = "${name}-${version}";
           sha256 = ''$(sed -e 's/.*"SHA256":"//' -e 's/".*$//' "${dir}/${name}.json")'';
           src = "${dir}/${name}.cabal";
@@ -248,7 +315,8 @@ let
         if srcModifier != null then srcModifier src
         else if lib.canCleanSource src then lib.cleanSourceWith { inherit src; filter = defaultFilter; }
         else src;
-      cabal2nixGen = name: src: opts: hself.haskellSrc2nix {
+      cabal2nixGen = name: src: opts: generator (t: cabal2nixGenWith t.src2nix name src opts);
+      cabal2nixGenWith = src2nix: name: src: opts: src2nix {
         inherit name;
         extraCabal2nixOptions = if isString opts then opts else opts.extraCabal2nixOptions or "";
         src = cabal2nixSrc src opts;
@@ -258,9 +326,10 @@ let
       # store paths (a local path, a cleaned source, a flake's `self`).
       isLocal = src: all (c: !(c ? outputs) && !(c ? allOutputs)) (attrValues (getContext (toString src)));
 
-      directSrc = { pkg, ver, sha256, candidate ? false, ... }:
+      directSrc = directSrcWith scope.fetchzip;
+      directSrcWith = fetchzip: { pkg, ver, sha256, candidate ? false, ... }:
         let pkgver = "${pkg}-${ver}"; in
-        scope.fetchzip {
+        fetchzip {
           url = if candidate
             then "mirror://hackage/${pkgver}/candidate/${pkgver}.tar.gz"
             else "mirror://hackage/${pkgver}/${pkgver}.tar.gz";
@@ -270,7 +339,8 @@ let
 
       # The generator wrapped so that its failure is recorded, not raised
       # (probeCommand); without overrideAttrs, the generator itself.
-      probe = gen:
+      probe = gen0:
+        let gen = gen0.ifdBatchHere or gen0; in
         if gen ? overrideAttrs then
           gen.overrideAttrs (old: {
             buildCommand = probeCommand;
@@ -304,7 +374,8 @@ let
         }) (attrNames cabal2nix)
         ++ map (p: {
           name = "direct/${p}";
-          value = let gen = cabal2nixGen p (directSrc (directEntry p)) (direct.${p}.options or ""); in {
+          value = let gen = generator (t: cabal2nixGenWith t.src2nix p
+            (directSrcWith t.fetchzip (directEntry p)) (direct.${p}.options or "")); in {
             inherit gen; probe = probe gen; shared = false; local = false;
             what = "hackageDirect entry ${p}";
           };
@@ -376,6 +447,8 @@ let
       # check in from this trace (IFD_BATCH_MATERIALIZE=1).
       materializeTrace = builtins.trace ("ifd-batch-materialize " + builtins.toJSON {
         inherit platform;
+        system = if scope.stdenv != null then hostPlatform.system else here;
+        built-here = foreign;
         index = indexName;
         entries = mapAttrs (k: e: {
           drv = e.probe.drvPath;

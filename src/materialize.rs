@@ -3,6 +3,12 @@
 //! (`nix/ifd-batch/<compiler>-<system>/<key>.nix`), so that evaluation does
 //! no import-from-derivation for the batched sites.
 //!
+//! Every platform (compiler × system) the targets evaluate is written on
+//! this machine: nixlib builds another system's generators here, with that
+//! platform's arguments (see its `buildSet`), so the files are those the
+//! platform's own generator writes and no builder of that system is needed.
+//! `--system` limits a run to some systems ([`only_systems`]).
+//!
 //! Each file starts with a header saying what it was generated from
 //! (`# ifd-batch: <key> platform=<p> index=<all-cabal-hashes store name>` or
 //! `source=<sha256 of the source's .cabal/package.yaml files>`). nixlib
@@ -17,6 +23,19 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
+
+/// The systems `rewrite --system` asked for (empty: every system the
+/// targets evaluate).
+static SYSTEMS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Materialize only the platforms of these systems in this process (the
+/// CLI's `--system`; empty: every system the targets evaluate).
+pub fn only_systems(systems: Vec<String>) {
+    if let Ok(mut s) = SYSTEMS.lock() {
+        *s = systems;
+    }
+}
 
 /// One generated expression to check in.
 #[derive(Debug, Clone)]
@@ -49,7 +68,7 @@ pub fn apply(plan: &mut Plan, conf: Option<Materialize>) -> Result<(), String> {
     if !plan.errors.is_empty() || plan.manifest.count() == 0 {
         return Ok(());
     }
-    let generated = generate(plan, &conf)?;
+    let (generated, kept) = generate(plan, &conf)?;
     for (rel, text) in &generated {
         let path = plan.root.join(rel);
         let old = std::fs::read_to_string(&path).unwrap_or_default();
@@ -63,9 +82,12 @@ pub fn apply(plan: &mut Plan, conf: Option<Materialize>) -> Result<(), String> {
             });
         }
     }
+    // (A platform left out by `--system` keeps its files.)
+    let dir = conf.root_dir(&plan.manifest_file);
     plan.removals = existing
         .into_iter()
         .filter(|f| !generated.contains_key(f))
+        .filter(|f| !kept.iter().any(|p| f.starts_with(&format!("{dir}/{p}/"))))
         .collect();
     Ok(())
 }
@@ -91,12 +113,19 @@ fn list_files(root: &Path, dir: &str, out: &mut BTreeSet<String>) {
 }
 
 /// Evaluate the targets on a rewritten copy (nixlib traces each batch's
-/// generators), build every generator, and render the files.
-fn generate(plan: &Plan, conf: &Materialize) -> Result<BTreeMap<String, String>, String> {
+/// generators: those of another system are built here), build every
+/// generator, and render the files; also the platforms `--system` left out.
+fn generate(
+    plan: &Plan,
+    conf: &Materialize,
+) -> Result<(BTreeMap<String, String>, BTreeSet<String>), String> {
     let copy = rewritten_copy(plan)?;
     // platform → key → entry
     let mut wanted: BTreeMap<String, BTreeMap<String, Entry>> = BTreeMap::new();
     let mut missing = BTreeSet::new();
+    let only = SYSTEMS.lock().map(|s| s.clone()).unwrap_or_default();
+    let mut systems = BTreeSet::new();
+    let mut kept = BTreeSet::new();
     for t in &conf.targets {
         let t: Target = t.parse()?;
         let (_, stderr) = evaluate_env(
@@ -115,6 +144,12 @@ fn generate(plan: &Plan, conf: &Materialize) -> Result<BTreeMap<String, String>,
             let v: serde_json::Value = serde_json::from_str(json)
                 .map_err(|e| format!("unexpected trace from nixlib: {e}"))?;
             let platform = v["platform"].as_str().unwrap_or_default().to_string();
+            let system = v["system"].as_str().unwrap_or_default().to_string();
+            systems.insert(system.clone());
+            if !only.is_empty() && !only.contains(&system) {
+                kept.insert(platform);
+                continue;
+            }
             let set = wanted.entry(platform).or_default();
             if let Some(entries) = v["entries"].as_object() {
                 for (key, e) in entries {
@@ -132,6 +167,18 @@ fn generate(plan: &Plan, conf: &Materialize) -> Result<BTreeMap<String, String>,
                 missing.extend(m.as_str().map(str::to_string));
             }
         }
+    }
+    let unknown: Vec<&String> = only.iter().filter(|s| !systems.contains(*s)).collect();
+    if !unknown.is_empty() {
+        return Err(format!(
+            "--system {}: no target evaluates a package set for it (the targets evaluate {})",
+            unknown
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            systems.into_iter().collect::<Vec<_>>().join(", ")
+        ));
     }
     if wanted.is_empty() {
         return Err(format!(
@@ -178,7 +225,7 @@ fn generate(plan: &Plan, conf: &Materialize) -> Result<BTreeMap<String, String>,
             missing.into_iter().collect::<Vec<_>>().join(", ")
         ));
     }
-    Ok(files)
+    Ok((files, kept))
 }
 
 /// The checked-in file: a header nixlib and `check` read, then the
@@ -288,6 +335,18 @@ pub fn stale(root: &Path, manifest_file: &str, manifest: &Manifest) -> Vec<Stale
                 });
                 continue;
             };
+            // nixlib refuses a file whose header names another entry or
+            // platform; say so before evaluation does.
+            let header = format!("# ifd-batch: {key} platform={p} ");
+            if !text.lines().nth(2).is_some_and(|l| l.starts_with(&header)) {
+                out.push(Stale {
+                    file,
+                    message: format!(
+                        "stale: {key}'s header does not say it was generated for {p} (moved or edited by hand)"
+                    ),
+                });
+                continue;
+            }
             if let Some(src) = local {
                 let recorded = text
                     .lines()

@@ -34,6 +34,12 @@ pub(crate) struct RewriteArgs {
     /// for). Repeatable.
     #[arg(long, value_name = "FILE[:ATTRPATH]")]
     target: Vec<crate::verify::Target>,
+    /// Materialized backend: write the platforms of SYSTEM only (e.g.
+    /// `aarch64-darwin`), leaving the others' files as they are. Default:
+    /// every system the targets evaluate, each built on this machine.
+    /// Repeatable.
+    #[arg(long, value_name = "SYSTEM")]
+    system: Vec<String>,
     /// Leave out paths matching GLOB (`.gitignore` syntax, relative to
     /// PATH), e.g. a deliberately invalid test fixture. Repeatable.
     #[arg(long, value_name = "GLOB")]
@@ -72,6 +78,15 @@ pub(crate) fn run(args: RewriteArgs) -> Exit {
         Ok(b) => b,
         Err(e) => return fail(Exit::Usage, e),
     };
+    if !args.system.is_empty() {
+        if !matches!(backend, rewrite::Backend::Materialized(_)) {
+            return fail(
+                Exit::Usage,
+                "--system is for the materialized backend (--backend materialized)",
+            );
+        }
+        crate::materialize::only_systems(args.system.clone());
+    }
     let dynamic = match backend.apply(&mut plan) {
         Ok(d) => d,
         Err(e) => return fail(Exit::Failure, e),

@@ -447,6 +447,22 @@ pub fn cabal_file(r: &mut Rng, name: &str, version: &str) -> String {
     s
 }
 
+/// An `--include`d package that is not a core one depends on its platform,
+/// as real packages do: `if os(darwin)` / `if arch(aarch64)` … `else` blocks
+/// in its library's `build-depends` (dependencies from `CORE`), so cabal2nix
+/// writes a different expression for each system. The other entries keep
+/// their bytes.
+fn with_platform_conditionals(cabal: String, name: &str) -> String {
+    if CORE.contains(&name) {
+        return cabal;
+    }
+    cabal.replacen(
+        "  default-language: Haskell2010\n",
+        "  default-language: Haskell2010\n  if os(darwin)\n    build-depends: process\n  if arch(aarch64)\n    build-depends:\n        primitive\n      , stm\n  else\n    build-depends: array\n",
+        1,
+    )
+}
+
 /// The `<name>.json` member in the real shape.
 pub fn json_file(r: &mut Rng, name: &str, version: &str) -> String {
     format!(
@@ -511,7 +527,7 @@ pub fn generate(spec: &Spec) -> Index {
     }
     for (k, (name, v)) in spec.include.iter().enumerate() {
         let mut r = Rng::new(spec.seed ^ 0x5EED, 1_000_000_007 + k as u64);
-        let c = cabal_file(&mut r, name, v);
+        let c = with_platform_conditionals(cabal_file(&mut r, name, v), name);
         let j = json_file(&mut r, name, v);
         index
             .entry(name.clone())
