@@ -198,6 +198,7 @@ impl Analysis {
                 )
             }
             name if PLAIN_PATH_ATTRS.contains(&name) => None,
+            _ if self.param_field_is_plain(expr, depth) => None,
             _ => match overlay_attribute(expr) {
                 Some(value) => self.output(&value, depth + 1),
                 None => Some(Confidence::Possible),
@@ -297,6 +298,9 @@ impl Analysis {
 
     fn ident(&mut self, expr: &SyntaxNode, depth: u32) -> Option<Confidence> {
         let name = ident_text(expr)?;
+        if guarded_as_path(expr, &name) {
+            return None;
+        }
         match resolve(expr) {
             Binding::Value(v) => self.output(&v, depth + 1),
             Binding::Param => self.param(expr, &name, depth),
@@ -321,6 +325,42 @@ impl Analysis {
             }
             Binding::Global => None,
         }
+    }
+
+    /// `project.base` where `project` is a plain parameter (`project: …`)
+    /// whose every application in the file passes a literal set with a
+    /// plain `base` (a path, a string): not a derivation.
+    fn param_field_is_plain(&mut self, select: &SyntaxNode, depth: u32) -> bool {
+        let (Some(base), Some(attrpath)) = (select.first_child(), select.children().nth(1)) else {
+            return false;
+        };
+        let base = unparen(&base);
+        let attrs: Vec<SyntaxNode> = attrpath.children().collect();
+        let (Some(name), [attr]) = (ident_text(&base), attrs.as_slice()) else {
+            return false;
+        };
+        let Some(field) = crate::syntax::attr_name(attr) else {
+            return false;
+        };
+        if !matches!(resolve(&base), Binding::Param) {
+            return false;
+        }
+        let Some((lambda, false)) = lambda_binder(&base, &name) else {
+            return false;
+        };
+        // A helper being followed: the set it was applied to.
+        if let Some(arg) = self
+            .args
+            .iter()
+            .rev()
+            .find(|(l, _)| *l == lambda)
+            .map(|(_, a)| a.clone())
+        {
+            return attrset_get(&arg, &field)
+                .is_some_and(|v| is_plain(&v) || self.output(&v, depth + 1).is_none());
+        }
+        let (head, position) = curried_head(&lambda);
+        always_applied_to_plain(&head, position, Some(&field))
     }
 
     fn param(&mut self, expr: &SyntaxNode, name: &str, depth: u32) -> Option<Confidence> {
@@ -584,16 +624,118 @@ fn attribute_of_overlay_self(ident: &SyntaxNode, name: &str) -> Option<SyntaxNod
     {
         return None;
     }
-    let mut body = unparen(&inner.last_child()?);
+    attribute_of_body(&inner.last_child()?, name, 0)
+}
+
+/// The value an overlay body binds to `name`: through `let … in` and
+/// `with`, and in either side of `a // b` (the right one wins, as `//`
+/// does).
+fn attribute_of_body(body: &SyntaxNode, name: &str, depth: u32) -> Option<SyntaxNode> {
+    let mut body = unparen(body);
     while matches!(body.kind(), NODE_LET_IN | NODE_WITH) {
         body = unparen(&body.last_child()?);
     }
-    if body.kind() != NODE_ATTR_SET {
-        return None;
-    }
-    match binding_in(&body, name)? {
-        Binding::Value(v) => Some(v),
+    match body.kind() {
+        NODE_ATTR_SET => match binding_in(&body, name)? {
+            Binding::Value(v) => Some(v),
+            _ => None,
+        },
+        NODE_BIN_OP
+            if depth < 8
+                && body
+                    .children_with_tokens()
+                    .any(|c| c.kind() == TOKEN_UPDATE) =>
+        {
+            let (left, right) = (body.first_child()?, body.last_child()?);
+            // The left side counts only when the right is a set we can read
+            // (something computed there could bind the name too).
+            let readable = |n: &SyntaxNode| unparen(n).kind() == NODE_ATTR_SET;
+            attribute_of_body(&right, name, depth + 1).or_else(|| {
+                readable(&right)
+                    .then(|| attribute_of_body(&left, name, depth + 1))
+                    .flatten()
+            })
+        }
         _ => None,
+    }
+}
+
+/// Is `ident` used where a condition has just said it is a path: the
+/// `then` branch of `if isPath x`, (`lib.isPath x`, `builtins.isPath x`,
+/// `builtins.typeOf x == "path"`, alone or in a chain of `&&`), or the body
+/// of `assert isPath x;`? A path value is never a derivation's output.
+fn guarded_as_path(ident: &SyntaxNode, name: &str) -> bool {
+    let binding = crate::syntax::scope::binder(ident, name);
+    let says_path = |cond: &SyntaxNode| says_path(cond, name, &binding, 0);
+    let mut child = ident.clone();
+    while let Some(parent) = child.parent() {
+        match parent.kind() {
+            NODE_IF_ELSE => {
+                let mut kids = parent.children();
+                if let (Some(cond), Some(then)) = (kids.next(), kids.next())
+                    && then == child
+                    && says_path(&cond)
+                {
+                    return true;
+                }
+            }
+            NODE_ASSERT => {
+                if let Some(cond) = parent.first_child()
+                    && cond != child
+                    && says_path(&cond)
+                {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        child = parent;
+    }
+    false
+}
+
+fn says_path(cond: &SyntaxNode, name: &str, binding: &Option<SyntaxNode>, depth: u32) -> bool {
+    let cond = unparen(cond);
+    let same = |n: &SyntaxNode| {
+        let n = unparen(n);
+        ident_text(&n).as_deref() == Some(name)
+            && crate::syntax::scope::binder(&n, name) == *binding
+    };
+    match cond.kind() {
+        NODE_APPLY => Call::flatten(&cond).is_some_and(|c| {
+            Callee::of(&c.head).is_some_and(|f| f.name() == "isPath")
+                && c.args.len() == 1
+                && same(&c.args[0])
+        }),
+        NODE_BIN_OP if depth < 8 => {
+            let op = cond
+                .children_with_tokens()
+                .find(|c| matches!(c.kind(), TOKEN_AND_AND | TOKEN_EQUAL))
+                .map(|c| c.kind());
+            let (Some(a), Some(b)) = (cond.first_child(), cond.last_child()) else {
+                return false;
+            };
+            match op {
+                Some(TOKEN_AND_AND) => {
+                    says_path(&a, name, binding, depth + 1)
+                        || says_path(&b, name, binding, depth + 1)
+                }
+                // builtins.typeOf x == "path"
+                Some(TOKEN_EQUAL) => {
+                    let type_of = |n: &SyntaxNode| {
+                        Call::flatten(&unparen(n)).is_some_and(|c| {
+                            Callee::of(&c.head).is_some_and(|f| f.name() == "typeOf")
+                                && c.args.len() == 1
+                                && same(&c.args[0])
+                        })
+                    };
+                    let path = |n: &SyntaxNode| string_literal(n).as_deref() == Some("path");
+                    (type_of(&a) && path(&b)) || (path(&a) && type_of(&b))
+                }
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 

@@ -167,6 +167,18 @@ fn explicit_set(head: &SyntaxNode, callee: &Callee) -> Option<(String, SyntaxNod
                 let from = unparen(&from);
                 (from.text().to_string(), from)
             }
+            // A bare name under `with hsPkgs;` (innermost), where `hsPkgs`
+            // is provably a Haskell package set (it has the function).
+            Binding::With => {
+                let ns = head
+                    .ancestors()
+                    .filter(|a| a.kind() == NODE_WITH)
+                    .find_map(|w| w.first_child().map(|ns| unparen(&ns)))?;
+                if !is_haskell_set(&ns) {
+                    return None;
+                }
+                (ns.text().to_string(), ns)
+            }
             _ => return None,
         },
         _ => return None,
@@ -183,6 +195,61 @@ fn explicit_set(head: &SyntaxNode, callee: &Callee) -> Option<(String, SyntaxNod
     (base.kind() == NODE_IDENT
         && !text.contains(|c: char| c.is_whitespace() || c == '#' || c == '('))
     .then_some((text, node))
+}
+
+/// Is the overlay one of a Haskell package set: given as `overrides = …`,
+/// or to `.extend`, `composeExtensions`, `composeManyExtensions` (directly
+/// or in a list)?
+fn is_haskell_overlay(overlay: &Overlay) -> bool {
+    let Some(lambda) = overlay.body.parent().and_then(|inner| inner.parent()) else {
+        return false;
+    };
+    let mut node = crate::syntax::up_through_parens(&lambda);
+    for _ in 0..4 {
+        let Some(parent) = node.parent() else {
+            return false;
+        };
+        match parent.kind() {
+            NODE_ATTRPATH_VALUE => {
+                return parent
+                    .first_child()
+                    .and_then(|p| p.last_child())
+                    .and_then(|a| ident_text(&a))
+                    .is_some_and(|n| n == "overrides");
+            }
+            NODE_APPLY => {
+                return Call::flatten(&crate::syntax::up_through_parens(&parent)).is_some_and(
+                    |c| {
+                        Callee::of(&c.head).is_some_and(|f| {
+                            matches!(
+                                f.name(),
+                                "extend" | "composeExtensions" | "composeManyExtensions"
+                            )
+                        })
+                    },
+                );
+            }
+            NODE_LIST | NODE_PAREN => node = parent,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Is `ns` (a `with`'s namespace) a Haskell package set, which has every
+/// `call*` function: a parameter of an overlay of one (`hself` in
+/// `hself: hsuper: …` given as `overrides`, `.extend`, or composed), or a
+/// name or select that is (through aliases) `….haskellPackages` or
+/// `….haskell.packages.NAME`.
+fn is_haskell_set(ns: &SyntaxNode) -> bool {
+    let ns = follow_alias(ns);
+    let text: String = ns.text().to_string().split_whitespace().collect();
+    let parts: Vec<&str> = text.split('.').collect();
+    let named = parts.last() == Some(&"haskellPackages")
+        || (parts.len() >= 3
+            && parts[parts.len() - 3] == "haskell"
+            && parts[parts.len() - 2] == "packages");
+    named && !text.contains(|c: char| matches!(c, '(' | '$' | '"' | '#'))
 }
 
 /// Every `a: b: body` around `node`, innermost first, that is not a
@@ -279,8 +346,21 @@ fn check_callee_set(callee: &Callee, head: &SyntaxNode, overlay: &Overlay) -> Re
                 .ancestors()
                 .filter(|a| a.kind() == NODE_WITH)
                 .find_map(|w| w.first_child().map(|ns| unparen(&ns)));
+            // Another `with` further out could supply the name when the
+            // overlay's set lacks it (a nixpkgs overlay's `final` has no
+            // `callHackage`): then the set must be provably Haskell's.
+            let withs = head.ancestors().filter(|a| a.kind() == NODE_WITH).count();
             match innermost {
-                Some(ns) if is_param_node(&ns) => Ok(()),
+                Some(ns) if is_param_node(&ns) && (withs == 1 || is_haskell_overlay(overlay)) => {
+                    Ok(())
+                }
+                Some(ns) if is_param_node(&ns) => Err(format!(
+                    "bare `{}` under `with {};` and another `with`: `{}` is not provably a Haskell \
+                     package set, so the name may come from the outer `with`",
+                    callee.name(),
+                    ns.text(),
+                    ns.text()
+                )),
                 Some(ns) => Err(format!(
                     "bare `{}` may come from the innermost `with {};`, whose package set is not \
                      the enclosing overlay's (`{}: {}: …`)",

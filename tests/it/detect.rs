@@ -910,9 +910,7 @@ fn every_reason_has_a_stable_code() {
         Some(Code::OtherSet)
     );
     assert_eq!(
-        code(
-            "{ pkgs }: self: super: with pkgs.haskellPackages; { a = callHackage \"a\" \"1\" { }; }"
-        ),
+        code("{ pkgs }: self: super: with pkgs.someSet; { a = callHackage \"a\" \"1\" { }; }"),
         Some(Code::OtherSet)
     );
     assert_eq!(
@@ -947,4 +945,41 @@ fn computed_cabal2nix_options_are_batchable_where_the_batch_can_see_them() {
             .contains("the options use `flags`"),
         "{s:#?}"
     );
+}
+
+/// Issue 21, misses and noise: each with variants a user could also write.
+#[test]
+fn overlay_attributes_path_guards_and_with_sets() {
+    // (7c) A code-generating derivation of the same overlay, also across `//`.
+    for src in [
+        "final: prev: { gen = final.runCommand \"g\" { } \"\"; hp = prev.hp.override { overrides = self: super: { app = self.callPackage final.gen { }; }; }; }",
+        "final: prev: { hp = prev.hp.override { overrides = self: super: { app = self.callPackage (final.gen) { }; }; }; } // { gen = final.runCommand \"g\" { } \"\"; }",
+        "final: prev: let x = 1; in { gen = final.runCommand \"g\" { } \"\"; hp = prev.hp.extend (self: super: { app = self.callPackage \"${final.gen}\" { }; }); }",
+    ] {
+        let s = one(src);
+        assert_eq!(s.confidence, Confidence::Definite, "{src}");
+    }
+    // (8) Not IFD: a path guarded by isPath, a path field of a parameter.
+    for src in [
+        "{ lib }: let f = x: if lib.isPath x then import x else x; in f",
+        "let f = x: assert builtins.isPath x; builtins.readFile x; in f",
+        "let f = x: if builtins.typeOf x == \"path\" && true then import x else x; in f",
+        "let load = project: import \"${project.base}/file.nix\"; in [ (load { base = ./.; }) (load { base = ./sub; }) ]",
+    ] {
+        assert!(kinds(src).is_empty(), "{src}: {:#?}", sites(src));
+    }
+    assert!(!kinds("let f = x: if builtins.isString x then import x else x; in f").is_empty());
+    // (7d) A bare name under `with` of a set that is provably Haskell's.
+    for src in [
+        "final: prev: let hsself = final.haskellPackages; in { hp = prev.hp.override { overrides = self: super: with hsself; { x = callHackage \"x\" \"1\" { }; }; }; }",
+        "final: prev: { tools = with final.haskell.packages.ghc96; [ (callHackage \"y\" \"1\" { }) ]; }",
+        "final: prev: { hp = prev.hp.extend (hself: hsuper: with final; with hself; { x = callHackage \"x\" \"1\" { }; }); }",
+    ] {
+        assert!(one(src).batchable, "{src}: {:#?}", one(src));
+    }
+    // … and not when an inner `with` of an unknown set could supply it.
+    let s = one(
+        "final: prev: { hp = prev.hp.override { overrides = hself: hsuper: with hself; with final; { x = callHackage \"x\" \"1\" { }; }; }; }",
+    );
+    assert!(!s.batchable, "{s:#?}");
 }
