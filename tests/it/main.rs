@@ -20,6 +20,7 @@ mod extract_nixlib;
 mod fileset;
 mod flake;
 mod fuzz;
+mod materialize_systems;
 mod precommit;
 mod profile;
 mod rewrite_cases;
