@@ -258,8 +258,11 @@ let
       # A set changed with `.override { all-cabal-hashes = …; }` reads another
       # index, which it does not export. Its own hackage2nix derivation says
       # which: the batch refuses to extract from a different one.
+      # (Pure evaluation — a flake — may not read a .drv file: there the
+      # check is left to impure runs, `ifd-batch rewrite` and `check
+      # --rebuild`, which materialize through it.)
       sameIndex =
-        if explicitIndex || hackage == [ ] || !(hself ? hackage2nix) then true
+        if explicitIndex || hackage == [ ] || !(hself ? hackage2nix) || !(builtins ? currentSystem) then true
         else
           let
             e = head hackage;
