@@ -30,8 +30,10 @@ bench_build() {
   else
     (cd "$root" && cargo build --quiet --release -p ifd-batch -p xtask)
   fi
-  bin=$root/target/$profile/ifd-batch
-  xtask=$root/target/$profile/xtask
+  local target=${CARGO_TARGET_DIR:-$root/target}
+  case $target in /*) ;; *) target=$root/$target ;; esac
+  bin=$target/$profile/ifd-batch
+  xtask=$target/$profile/xtask
 }
 
 # bench_index: the realistic synthetic all-cabal-hashes (≈ 100 MB gz,
