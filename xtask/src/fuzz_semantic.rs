@@ -1,7 +1,8 @@
 //! A semantic differential fuzzer for `ifd-batch rewrite`.
 //!
 //! ```text
-//! cargo xtask fuzz-semantic --cases N [--seed S] [--bin PATH] [--out DIR] [--no-shrink]
+//! cargo xtask fuzz-semantic --cases N [--seed S] [--bin PATH] [--out DIR] [--jobs J]
+//!     [--no-shrink] [--shrink-per-class N] [--print] [--render DIR]
 //! ```
 //!
 //! A seed is one repository, generated from a grammar of the shapes real
@@ -1791,7 +1792,31 @@ pub fn read_tree(dir: &Path) -> Files {
     out
 }
 
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let (src, dest) = (e.path(), to.join(e.file_name()));
+        if e.file_type()?.is_dir() {
+            copy_dir(&src, &dest)?;
+        } else {
+            std::fs::copy(&src, &dest)?;
+        }
+    }
+    Ok(())
+}
+
 impl Tools {
+    /// Evaluate in a copy of the world under `work`: a world edited while
+    /// the run goes on must not change drvPaths between before and after.
+    pub fn snapshot_world(&mut self, work: &Path) -> std::io::Result<()> {
+        for d in ["fixtures/mini-nixpkgs", "fixtures/semantic"] {
+            copy_dir(&self.project.join(d), &work.join(d))?;
+        }
+        self.project = work.to_path_buf();
+        Ok(())
+    }
+
     fn ifd_batch(&self, dir: &Path, args: &[&str]) -> Proc {
         let mut c = Command::new(&self.ifd_batch);
         c.args(args)
@@ -2265,6 +2290,45 @@ pub fn fresh_salt() -> String {
     format!("semantic-{}-{t}", std::process::id())
 }
 
+/// Failure classes, worst first: a seed is shrunk for its worst one.
+pub const CLASSES: &[&str] = &[
+    "eval-broken",
+    "value-changed",
+    "internal",
+    "rewrite-error",
+    "reparse",
+    "not-idempotent",
+    "check-after",
+    "verdict",
+    "deadnix",
+];
+
+/// The worst class among `failures`.
+pub fn worst(failures: &[Failure]) -> Option<&'static str> {
+    CLASSES
+        .iter()
+        .copied()
+        .find(|c| failures.iter().any(|f| f.class == *c))
+}
+
+/// The failing seeds per class, as `tests/it/semantic.rs`'s
+/// `KNOWN_FAILING`.
+pub fn known_failing(results: &[(u64, Report)]) -> String {
+    let mut out = String::from("const KNOWN_FAILING: &[(&str, &[u64])] = &[\n");
+    for c in CLASSES {
+        let seeds: Vec<String> = results
+            .iter()
+            .filter(|(_, r)| r.failures.iter().any(|f| f.class == *c))
+            .map(|(s, _)| s.to_string())
+            .collect();
+        if !seeds.is_empty() {
+            let _ = writeln!(out, "    (\"{c}\", &[{}]),", seeds.join(", "));
+        }
+    }
+    out.push_str("];\n");
+    out
+}
+
 /// One line per failing seed and the totals.
 pub fn summary(results: &[(u64, Report)]) -> String {
     let mut out = String::new();
@@ -2302,6 +2366,7 @@ pub fn main(mut args: impl Iterator<Item = String>) -> Result<(), String> {
     let mut out = PathBuf::from("bench-work/semantic-failures");
     let mut jobs = 2usize;
     let mut do_shrink = true;
+    let mut per_class = 3usize;
     let mut print = false;
     let mut render: Option<PathBuf> = None;
     while let Some(a) = args.next() {
@@ -2313,11 +2378,16 @@ pub fn main(mut args: impl Iterator<Item = String>) -> Result<(), String> {
             "--out" => out = PathBuf::from(val()?),
             "--jobs" => jobs = val()?.parse().map_err(|e| format!("--jobs: {e}"))?,
             "--no-shrink" => do_shrink = false,
+            "--shrink-per-class" => {
+                per_class = val()?
+                    .parse()
+                    .map_err(|e| format!("--shrink-per-class: {e}"))?
+            }
             "--print" => print = true,
             "--render" => render = Some(PathBuf::from(val()?)),
             _ => {
                 return Err(
-                    "usage: cargo xtask fuzz-semantic [--cases N] [--seed S] [--bin PATH] [--out DIR] [--jobs J] [--no-shrink] [--print] [--render DIR]"
+                    "usage: cargo xtask fuzz-semantic [--cases N] [--seed S] [--bin PATH] [--out DIR] [--jobs J] [--no-shrink] [--shrink-per-class N] [--print] [--render DIR]"
                         .into(),
                 );
             }
@@ -2354,12 +2424,13 @@ pub fn main(mut args: impl Iterator<Item = String>) -> Result<(), String> {
     let bin = bin
         .canonicalize()
         .map_err(|e| format!("{}: {e}", bin.display()))?;
-    let tools = Tools::new(bin, project.clone());
+    let mut tools = Tools::new(bin, project.clone());
     if tools.deadnix.is_none() {
         eprintln!("note: deadnix not found; the deadnix check is skipped");
     }
     let work = std::env::temp_dir().join(format!("ifd-batch-semantic-{}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    tools.snapshot_world(&work).map_err(|e| e.to_string())?;
     let salt = fresh_salt();
     let t = std::time::Instant::now();
     let results = run_seeds(&tools, seed, cases, &work, &salt, jobs);
@@ -2373,13 +2444,18 @@ pub fn main(mut args: impl Iterator<Item = String>) -> Result<(), String> {
     }
     eprintln!("checked in {:.1?}", t.elapsed());
     let mut failing = 0;
+    let mut shrunk: BTreeMap<&str, usize> = BTreeMap::new();
     for (s, r) in &results {
-        if r.failures.is_empty() {
+        let Some(class) = worst(&r.failures) else {
+            continue;
+        };
+        failing += 1;
+        let n = shrunk.entry(class).or_default();
+        if *n >= per_class {
             continue;
         }
-        failing += 1;
+        *n += 1;
         let case = generate(*s);
-        let class = r.failures[0].class;
         let small = if do_shrink {
             shrink(&tools, &case, class, &work, &salt, 80)
         } else {
@@ -2396,6 +2472,12 @@ pub fn main(mut args: impl Iterator<Item = String>) -> Result<(), String> {
         let dest = out.join(s.to_string());
         write_failure(&dest, &small, failures).map_err(|e| e.to_string())?;
         eprintln!("seed {s}: {class}: shrunk to {}", dest.display());
+    }
+    if failing > 0 {
+        std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+        let text = format!("{}\n{}", summary(&results), known_failing(&results));
+        std::fs::write(out.join("SUMMARY.txt"), text).map_err(|e| e.to_string())?;
+        eprintln!("every failure: {}", out.join("SUMMARY.txt").display());
     }
     let _ = std::fs::remove_dir_all(&work);
     if failing > 0 {
