@@ -96,7 +96,37 @@ impl FileEntries {
                 }
             )
         }));
+        // Sorted: the same entries under other keys (`NAME~HASH` once a
+        // second source appears) are the same semantics.
+        v.sort();
         v
+    }
+
+    /// Renumber the origins in `file` (`file:LINE`) with `f`.
+    pub fn map_origin_lines(&mut self, file: &str, f: impl Fn(usize) -> usize) {
+        let prefix = format!("{file}:");
+        // Renumbered, then sorted as `push_origin` keeps them.
+        let remap = |origins: &mut Vec<Origin>| {
+            for o in origins.iter_mut() {
+                if let Some(line) = o
+                    .strip_prefix(&prefix)
+                    .and_then(|l| l.parse::<usize>().ok())
+                {
+                    *o = format!("{prefix}{}", f(line));
+                }
+            }
+            origins.sort();
+            origins.dedup();
+        };
+        for versions in self.hackage.values_mut() {
+            versions.values_mut().for_each(remap);
+        }
+        for (_, _, origins) in self.hackage_direct.values_mut() {
+            remap(origins);
+        }
+        for (_, _, origins) in self.cabal2nix.values_mut() {
+            remap(origins);
+        }
     }
 
     pub fn count(&self) -> usize {

@@ -16,6 +16,7 @@
 //! manifest and are not edited again, so a second rewrite changes nothing.
 
 pub mod backend;
+mod dead;
 mod entries;
 pub(crate) mod generic;
 mod overlay;
@@ -265,10 +266,13 @@ fn plan_tree(t: &FileTree, manifest_file: &str) -> Option<Planned> {
         return Some(out);
     }
     match edit::apply(t.text, &planned.edits) {
-        Ok(new) => match reparse_error(&new, t.file) {
-            Some(e) => out.error = Some(e),
-            None => out.change = Some((t.text.to_string(), new)),
-        },
+        Ok(new) => {
+            // What the callee edits left unused goes (deadnix-clean), and
+            // the origins follow the lines it took.
+            let cleaned = dead::clean(&new, &planned.replaced_names);
+            out.entries.map_origin_lines(t.file, |l| cleaned.line(l));
+            reparse_checked(&mut out, t, cleaned.text)
+        }
         Err(e) => {
             out.error = Some(FileError {
                 file: t.file.to_string(),
@@ -279,6 +283,13 @@ fn plan_tree(t: &FileTree, manifest_file: &str) -> Option<Planned> {
         }
     }
     Some(out)
+}
+
+fn reparse_checked(out: &mut Planned, t: &FileTree, new: String) {
+    match reparse_error(&new, t.file) {
+        Some(e) => out.error = Some(e),
+        None => out.change = Some((t.text.to_string(), new)),
+    }
 }
 
 fn reparse_error(text: &str, file: &str) -> Option<FileError> {

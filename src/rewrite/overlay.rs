@@ -20,6 +20,9 @@ pub(super) struct FilePlan {
     pub(super) edits: Vec<TextEdit>,
     pub(super) entries: FileEntries,
     pub(super) outcomes: Vec<SiteOutcome>,
+    /// The names the replaced callees referred to (`c2n`, `super`): what
+    /// the edits may leave unused.
+    pub(super) replaced_names: std::collections::BTreeSet<String>,
 }
 
 /// Where a site's batch is bound.
@@ -68,6 +71,7 @@ pub(super) fn plan_file(
         edits: Vec::new(),
         entries: FileEntries::default(),
         outcomes: Vec::new(),
+        replaced_names: Default::default(),
     };
     let import_path = relative_path(parent_of(file), manifest_file);
     // First pass: each site's binding, and the sources each binding holds.
@@ -243,6 +247,13 @@ pub(super) fn plan_file(
                 return Action::Routed;
             }
             let range = l.call.head.text_range();
+            out.replaced_names.extend(
+                l.call
+                    .head
+                    .descendants()
+                    .filter(|n| n.kind() == NODE_IDENT)
+                    .filter_map(|n| ident_text(&n)),
+            );
             out.edits.push(TextEdit::replace(
                 usize::from(range.start())..usize::from(range.end()),
                 l.routed_callee.clone(),

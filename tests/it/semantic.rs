@@ -22,21 +22,7 @@ const SEEDS: std::ops::Range<u64> = 0..200;
 /// in `bench-work/semantic-failures/SUMMARY.txt` and writes shrunk
 /// repositories next to it). Emptied as the bugs are fixed; any other
 /// failure fails the test.
-const KNOWN_FAILING: &[(&str, &[u64])] = &[
-    ("check-after", &[4, 67, 105, 113, 145, 154]),
-    (
-        "deadnix",
-        &[
-            0, 1, 3, 4, 5, 6, 8, 10, 13, 14, 15, 16, 17, 22, 24, 25, 26, 27, 32, 34, 35, 36, 38,
-            40, 42, 43, 45, 47, 48, 49, 50, 51, 52, 53, 55, 56, 57, 60, 62, 66, 67, 68, 71, 74, 75,
-            76, 77, 78, 79, 80, 82, 85, 86, 89, 90, 92, 94, 95, 98, 99, 100, 102, 104, 105, 107,
-            109, 110, 112, 113, 114, 115, 117, 118, 120, 122, 127, 128, 129, 131, 133, 134, 136,
-            138, 140, 141, 143, 145, 147, 148, 149, 152, 153, 154, 155, 157, 159, 161, 164, 165,
-            166, 167, 168, 169, 170, 171, 172, 173, 174, 175, 176, 177, 178, 179, 181, 184, 188,
-            189, 191, 193, 194, 195, 196, 198, 199,
-        ],
-    ),
-];
+const KNOWN_FAILING: &[(&str, &[u64])] = &[];
 
 #[test]
 fn generated_repositories_keep_their_drv_paths_and_values() {

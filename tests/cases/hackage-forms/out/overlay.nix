@@ -3,7 +3,7 @@ let
   inherit (haskell.lib) dontCheck doJailbreak;
   lensVersion = "5.2.3";
 in
-self: super: let ifdBatch = import ./nix/ifd-batch.nix "overlay.nix" self; in {
+self: _super: let ifdBatch = import ./nix/ifd-batch.nix "overlay.nix" self; in {
   # plain
   aeson = ifdBatch.callHackage "aeson" "2.1.2.1" { };
   # wrapped, with explicit arguments

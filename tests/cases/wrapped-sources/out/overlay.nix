@@ -14,7 +14,6 @@ let
 " ];
     sub = "${self}/sub";
   };
-  inherit (final) callHackage;
   dep = final.sources.dep;
 in
 {

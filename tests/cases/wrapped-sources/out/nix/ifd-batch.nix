@@ -14,26 +14,26 @@ let
   manifests = {
     "overlay.nix" = {
       hackage = {
-        aeson = "2.1.2.1"; # overlay.nix:34
+        aeson = "2.1.2.1"; # overlay.nix:33
       };
       cabal2nix = {
-        app = { callerSource = true; }; # overlay.nix:21
-        dep = { callerSource = true; }; # overlay.nix:24
-        filtered = { callerSource = true; }; # overlay.nix:27
-        lib2 = { callerSource = true; options = "--no-check"; }; # overlay.nix:22
-        multi = { src = ../app; callerOptions = true; }; # overlay.nix:32
-        plain = { src = ../app; }; # overlay.nix:25
-        sub = { callerSource = true; }; # overlay.nix:23
+        app = { callerSource = true; }; # overlay.nix:20
+        dep = { callerSource = true; }; # overlay.nix:23
+        filtered = { callerSource = true; }; # overlay.nix:26
+        lib2 = { callerSource = true; options = "--no-check"; }; # overlay.nix:21
+        multi = { src = ../app; callerOptions = true; }; # overlay.nix:31
+        plain = { src = ../app; }; # overlay.nix:24
+        sub = { callerSource = true; }; # overlay.nix:22
       };
       origins = {
-        "hackage/aeson/2.1.2.1" = "overlay.nix:34";
-        "cabal2nix/app" = "overlay.nix:21";
-        "cabal2nix/dep" = "overlay.nix:24";
-        "cabal2nix/filtered" = "overlay.nix:27";
-        "cabal2nix/lib2" = "overlay.nix:22";
-        "cabal2nix/multi" = "overlay.nix:32";
-        "cabal2nix/plain" = "overlay.nix:25";
-        "cabal2nix/sub" = "overlay.nix:23";
+        "hackage/aeson/2.1.2.1" = "overlay.nix:33";
+        "cabal2nix/app" = "overlay.nix:20";
+        "cabal2nix/dep" = "overlay.nix:23";
+        "cabal2nix/filtered" = "overlay.nix:26";
+        "cabal2nix/lib2" = "overlay.nix:21";
+        "cabal2nix/multi" = "overlay.nix:31";
+        "cabal2nix/plain" = "overlay.nix:24";
+        "cabal2nix/sub" = "overlay.nix:22";
       };
     };
   };
