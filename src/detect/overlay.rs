@@ -127,16 +127,49 @@ pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Route>, Reason> 
     // A set named explicitly (`pkgs.haskell.packages.ghc96.callHackage`
     // inside `.override`/`.extend`): its own batch, bound at the innermost
     // overlay's anchor, when the set's name means the same there.
-    if let Some(overlay) = innermost
-        && let Some((set, expr)) = explicit_set(&head, callee)
-    {
-        return match movable(&expr, &overlay, "the package set uses") {
-            Ok(()) => Ok(Some(Route {
-                overlay,
-                set: Some(set),
-            })),
-            Err(m) => Err(Reason::new(Code::OtherSet, m)),
-        };
+    if let Some((set, expr)) = explicit_set(&head, callee) {
+        let mut why = None;
+        if let Some(overlay) = innermost {
+            match movable(&expr, &overlay, "the package set uses") {
+                Ok(()) => {
+                    return Ok(Some(Route {
+                        overlay,
+                        set: Some(set),
+                    }));
+                }
+                Err(m) => why = Some(m),
+            }
+        }
+        // Outside any overlay (a flake's `pkgs.haskellPackages.callCabal2nix`),
+        // or the set's name is bound below the overlay's top: the nearest
+        // `let … in` around the site, else the outermost function body,
+        // where the set's name means the same.
+        // Only a set that is provably a Haskell package set (the batch
+        // needs its `haskellSrc2nix` and `callPackage`).
+        let haskell = is_haskell_set(&expr) || haskell_set_name(&set);
+        for scope in binding_scopes(&call.node).into_iter().filter(|_| haskell) {
+            if movable(&expr, &scope, "the package set uses").is_ok() {
+                return Ok(Some(Route {
+                    overlay: scope,
+                    set: Some(set),
+                }));
+            }
+        }
+        return Err(match why {
+            Some(m) => Reason::new(Code::OtherSet, m),
+            None if !haskell => Reason::new(
+                Code::NotInOverlay,
+                format!(
+                    "not inside an overlay (`self: super: …`) whose package set it calls, and \
+                     `{set}` is not provably a Haskell package set (…haskellPackages, \
+                     …haskell.packages.NAME)"
+                ),
+            ),
+            None => Reason::new(
+                Code::NotInOverlay,
+                format!("no `let … in` or function body around the site sees `{set}`"),
+            ),
+        });
     }
     Err(match first {
         Some(e) => Reason::new(Code::OtherSet, e),
@@ -243,13 +276,78 @@ fn is_haskell_overlay(overlay: &Overlay) -> bool {
 /// `….haskell.packages.NAME`.
 fn is_haskell_set(ns: &SyntaxNode) -> bool {
     let ns = follow_alias(ns);
-    let text: String = ns.text().to_string().split_whitespace().collect();
+    if haskell_set_name(&ns.text().to_string()) {
+        return true;
+    }
+    // `hs.override …`, `hs.extend …` of a Haskell set is one (also
+    // through a name bound to it).
+    let ns = match (ns.kind(), resolve(&ns)) {
+        (NODE_IDENT, Binding::Value(v)) => unparen(&v),
+        _ => ns,
+    };
+    let Some(call) = Call::flatten(&ns) else {
+        return false;
+    };
+    let head = unparen(&call.head);
+    head.kind() == NODE_SELECT
+        && Callee::of(&head).is_some_and(|c| matches!(c.name(), "override" | "extend"))
+        && head.first_child().is_some_and(|object| {
+            let attrs: Vec<String> = head
+                .children()
+                .nth(1)
+                .map(|p| p.children().filter_map(|a| ident_text(&a)).collect())
+                .unwrap_or_default();
+            let object_text = format!(
+                "{}.{}",
+                object.text(),
+                attrs[..attrs.len().saturating_sub(1)].join(".")
+            );
+            haskell_set_name(object_text.trim_end_matches('.'))
+                || (attrs.len() == 1 && is_haskell_set(&object))
+        })
+}
+
+/// `….haskellPackages` or `….haskell.packages.NAME`, names only.
+fn haskell_set_name(text: &str) -> bool {
+    let text: String = text.split_whitespace().collect();
     let parts: Vec<&str> = text.split('.').collect();
     let named = parts.last() == Some(&"haskellPackages")
         || (parts.len() >= 3
             && parts[parts.len() - 3] == "haskell"
             && parts[parts.len() - 2] == "packages");
-    named && !text.contains(|c: char| matches!(c, '(' | '$' | '"' | '#'))
+    named && !text.contains(['(', '$', '"', '#'])
+}
+
+/// Where a batch for a set named explicitly may be bound when no overlay
+/// holds it: each `let … in` around `node` (innermost first), then each
+/// function body (outermost first: a helper's body would make a batch per
+/// call), never inside a per-element function. As `Overlay`s without
+/// parameters (their body is the anchor).
+fn binding_scopes(node: &SyntaxNode) -> Vec<Overlay> {
+    let per = per_element(node).map(|p| p.lambda);
+    let range = node.text_range();
+    let inside_per = |a: &SyntaxNode| {
+        per.as_ref()
+            .is_some_and(|p| p.text_range().contains_range(a.text_range()) && a != p)
+    };
+    let scope = |body: SyntaxNode| Overlay {
+        outer_param: String::new(),
+        inner_param: String::new(),
+        body,
+    };
+    let lets = node
+        .ancestors()
+        .filter(|a| a.kind() == NODE_LET_IN && !inside_per(a))
+        .map(scope);
+    let mut bodies: Vec<Overlay> = node
+        .ancestors()
+        .filter(|a| a.kind() == NODE_LAMBDA && Some(a) != per.as_ref() && !inside_per(a))
+        .filter_map(|l| l.children().nth(1))
+        .filter(|b| b.text_range().contains_range(range))
+        .map(scope)
+        .collect();
+    bodies.reverse();
+    lets.chain(bodies).collect()
 }
 
 /// Every `a: b: body` around `node`, innermost first, that is not a

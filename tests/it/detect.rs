@@ -900,7 +900,7 @@ fn every_reason_has_a_stable_code() {
         Some(Code::PartialApplication)
     );
     assert_eq!(
-        code("{ pkgs }: pkgs.haskellPackages.callHackage \"a\" \"1\" { }"),
+        code("{ hs }: hs.callHackage \"a\" \"1\" { }"),
         Some(Code::NotInOverlay)
     );
     // A set named by a name bound between the overlay and the site, or
@@ -982,4 +982,21 @@ fn overlay_attributes_path_guards_and_with_sets() {
         "final: prev: { hp = prev.hp.override { overrides = hself: hsuper: with hself; with final; { x = callHackage \"x\" \"1\" { }; }; }; }",
     );
     assert!(!s.batchable, "{s:#?}");
+}
+
+/// Outside any overlay, a provably Haskell set named at the site gets a
+/// batch of its own in the nearest `let` (else the outermost function
+/// body); not inside a per-element function.
+#[test]
+fn sets_named_outside_overlays_are_batchable() {
+    for src in [
+        "{ outputs = { self, nixpkgs }: let pkgs = nixpkgs.legacyPackages.x86_64-linux; in { packages.x86_64-linux.default = pkgs.haskellPackages.callCabal2nix \"app\" ./. { }; }; }",
+        "{ pkgs ? import <nixpkgs> { } }: pkgs.haskellPackages.callCabal2nix \"app\" ./. { }",
+        "{ pkgs }: let hp = pkgs.haskell.packages.ghc96; in hp.callHackage \"a\" \"1\" { }",
+        "{ pkgs }: pkgs.lib.mapAttrs (n: v: pkgs.haskellPackages.callHackage n v { }) { a = \"1\"; }",
+    ] {
+        assert!(one(src).batchable, "{src}: {:#?}", one(src));
+    }
+    // A set that is not provably Haskell's (the batch needs its haskellSrc2nix).
+    assert!(!one("{ hs }: hs.callHackage \"a\" \"1\" { }").batchable);
 }

@@ -935,7 +935,7 @@ fn render_overlay(
                 let _ = write!(maps, "\n{indent}// {value}");
             }
             _ => {
-                let _ = write!(attrs, "{indent}  {} = {value};\n", it.attr);
+                let _ = writeln!(attrs, "{indent}  {} = {value};", it.attr);
             }
         }
     }
@@ -1967,10 +1967,10 @@ pub fn check_case(tools: &Tools, case: &Case, dir: &Path, salt: &str) -> Report 
     let mut deadnix_before = BTreeMap::new();
     for (rel, text) in &files {
         let _ = text;
-        if rel.ends_with(".nix") {
-            if let Some(found) = tools.deadnix(&dir.join(rel)) {
-                deadnix_before.insert(rel.clone(), found);
-            }
+        if rel.ends_with(".nix")
+            && let Some(found) = tools.deadnix(&dir.join(rel))
+        {
+            deadnix_before.insert(rel.clone(), found);
         }
     }
     let write = tools.ifd_batch(dir, &["rewrite", ".", "--write", "--format", "json"]);
@@ -2092,7 +2092,7 @@ pub fn check_case(tools: &Tools, case: &Case, dir: &Path, salt: &str) -> Report 
             ),
         );
     }
-    if check.ok == !edited.is_empty() {
+    if check.ok != edited.is_empty() {
         fail(
             &mut rep,
             "verdict",
