@@ -45,3 +45,9 @@ cargo test --all-targets "$@"
 if [ "${IFD_BATCH_MATRIX:-${CI:+1}}" = 1 ]; then
   scripts/modern-nix.sh test --test it -- world:: rewrite_nix:: profile:: dynamic::
 fi
+
+# Every bench runs from this clone: a smoke run of each (tiny sizes, no
+# figures asserted; on in CI, opt-in elsewhere with IFD_BATCH_BENCH_SMOKE=1).
+if [ "${IFD_BATCH_BENCH_SMOKE:-${CI:+1}}" = 1 ]; then
+  scripts/bench-smoke.sh
+fi
