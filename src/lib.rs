@@ -28,3 +28,4 @@ mod walk;
 pub use detect::{Args, Code, Confidence, Kind, Multiplicity, Reason, Site};
 pub use rewrite::{Backend, Plan};
 pub use scan::{Scan, ScanOptions, parse_and_detect, scan};
+pub use walk::Exclude;

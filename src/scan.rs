@@ -43,6 +43,8 @@ impl Scan {
 pub struct ScanOptions {
     /// Keep the source text of files with sites (for snippets).
     pub keep_sources: bool,
+    /// `--exclude` globs: paths the walk leaves out.
+    pub exclude: walk::Exclude,
 }
 
 /// The root that reported paths are relative to: the one directory scanned,
@@ -107,7 +109,7 @@ pub fn scan_planned<P: Send>(
         .stack_size(WORKER_STACK)
         .build_global();
     let root = root.to_path_buf();
-    let (files, walk_errors) = walk::nix_files(paths);
+    let (files, walk_errors) = walk::nix_files(paths, &opts.exclude);
     let mut out = Scan {
         root: root.clone(),
         files_scanned: files.len(),

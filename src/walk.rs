@@ -12,7 +12,6 @@
 //! by name).
 
 use crate::fileset::{self, Which};
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 /// `--exclude GLOB` patterns, in `.gitignore` syntax, relative to a root:
@@ -58,20 +57,6 @@ impl Exclude {
     }
 }
 
-thread_local! {
-    static EXCLUDE: RefCell<Exclude> = RefCell::new(Exclude::default());
-}
-
-/// Run `f` with `exclude` applied to every walk it makes on this thread.
-/// `rewrite` and `check` plan through a scan that knows nothing of the
-/// command line; this is how their `--exclude` reaches the walk.
-pub fn with_exclude<R>(exclude: &Exclude, f: impl FnOnce() -> R) -> R {
-    let old = EXCLUDE.with(|e| e.replace(exclude.clone()));
-    let out = f();
-    EXCLUDE.with(|e| e.replace(old));
-    out
-}
-
 /// A file the walk could not visit.
 #[derive(Debug, Clone)]
 pub struct WalkError {
@@ -79,9 +64,9 @@ pub struct WalkError {
     pub message: String,
 }
 
-/// Every `.nix` file under `roots`, sorted, deduplicated.
-pub fn nix_files(roots: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
-    let exclude = EXCLUDE.with(|e| e.borrow().clone());
+/// Every `.nix` file under `roots` that `exclude` leaves in, sorted,
+/// deduplicated.
+pub fn nix_files(roots: &[PathBuf], exclude: &Exclude) -> (Vec<PathBuf>, Vec<WalkError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     for root in roots {
@@ -180,7 +165,7 @@ mod tests {
         git(d, &["add", "-f", "ci/release.nix"]);
         let exclude = Exclude::new(d, &["broken/".into()]).expect("exclude");
         let roots = [d.join("ci"), d.to_path_buf()];
-        let (files, errors) = with_exclude(&exclude, || nix_files(&roots));
+        let (files, errors) = nix_files(&roots, &exclude);
         assert!(errors.is_empty(), "{errors:?}");
         let rel: Vec<_> = files
             .iter()

@@ -36,13 +36,10 @@ pub(crate) struct CheckArgs {
 
 /// Run `ifd-batch check`; returns the exit code.
 pub(crate) fn run(args: CheckArgs) -> Exit {
-    match crate::walk::Exclude::new(&args.root, &args.exclude) {
-        Ok(exclude) => crate::walk::with_exclude(&exclude, || run_excluding(args)),
-        Err(e) => fail(Exit::Usage, e),
-    }
-}
-
-fn run_excluding(args: CheckArgs) -> Exit {
+    let exclude = match crate::walk::Exclude::new(&args.root, &args.exclude) {
+        Ok(exclude) => exclude,
+        Err(e) => return fail(Exit::Usage, e),
+    };
     if !args.root.is_dir() {
         return fail(
             Exit::Usage,
@@ -72,12 +69,12 @@ fn run_excluding(args: CheckArgs) -> Exit {
         return Exit::Success;
     }
     if args.rebuild {
-        return rebuild(&args);
+        return rebuild(&args, &exclude);
     }
     let mut plan = if args.all {
-        rewrite::plan(&args.root, &args.manifest)
+        rewrite::plan(&args.root, &args.manifest, &exclude)
     } else {
-        rewrite::plan_files(&args.root, Some(&files), &args.manifest)
+        rewrite::plan_files(&args.root, Some(&files), &args.manifest, &exclude)
     };
     let checked: Option<Vec<String>> = (!args.all).then(|| {
         files
@@ -144,8 +141,8 @@ fn run_excluding(args: CheckArgs) -> Exit {
 }
 
 /// `check --rebuild`: regenerate every materialized expression and compare.
-fn rebuild(args: &CheckArgs) -> Exit {
-    let mut plan = rewrite::plan(&args.root, &args.manifest);
+fn rebuild(args: &CheckArgs, exclude: &crate::walk::Exclude) -> Exit {
+    let mut plan = rewrite::plan(&args.root, &args.manifest, exclude);
     let Some(conf) = plan.manifest.materialize.clone() else {
         note(format!(
             "{} does not use the materialized backend",

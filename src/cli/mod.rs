@@ -80,10 +80,7 @@ pub fn main() -> std::process::ExitCode {
     };
     match cli.command {
         Command::Scan(args) => scan::run(args),
-        Command::Rewrite(args) => match crate::walk::Exclude::new(&args.path, &args.exclude) {
-            Ok(exclude) => crate::walk::with_exclude(&exclude, || rewrite::run(args)),
-            Err(e) => fail(Exit::Usage, e),
-        },
+        Command::Rewrite(args) => rewrite::run(args),
         Command::Check(args) => check::run(args),
         Command::Extract(args) => extract::run(args),
         Command::Profile(args) => profile::run(args),

@@ -68,7 +68,11 @@ pub(crate) fn run(args: RewriteArgs) -> Exit {
             format!("{} is not a directory", args.path.display()),
         );
     }
-    let mut plan = rewrite::plan(&args.path, &args.manifest);
+    let exclude = match crate::walk::Exclude::new(&args.path, &args.exclude) {
+        Ok(exclude) => exclude,
+        Err(e) => return fail(Exit::Usage, e),
+    };
+    let mut plan = rewrite::plan(&args.path, &args.manifest, &exclude);
     let kind = args.backend.map(|b| match b {
         Backend::Ifd => rewrite::backend::Kind::Ifd,
         Backend::Materialized => rewrite::backend::Kind::Materialized,

@@ -49,14 +49,13 @@ pub(crate) fn run(args: ScanArgs) -> Exit {
             return fail(Exit::Usage, e);
         }
     };
-    let result = crate::walk::with_exclude(&exclude, || {
-        scan(
-            &paths,
-            &ScanOptions {
-                keep_sources: matches!(args.format, Format::Human),
-            },
-        )
-    });
+    let result = scan(
+        &paths,
+        &ScanOptions {
+            keep_sources: matches!(args.format, Format::Human),
+            exclude,
+        },
+    );
     match args.format {
         Format::Human => write_stdout(&report::human::render(&result, use_color(args.color))),
         Format::Json => {

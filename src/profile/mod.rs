@@ -237,6 +237,7 @@ pub fn run(args: ProfileOptions) -> Result<i32, String> {
                 &scan_roots,
                 &crate::scan::ScanOptions {
                     keep_sources: false,
+                    exclude: Default::default(),
                 },
             );
             attrib::Index::new(&s.sites, &s.root)

@@ -31,6 +31,7 @@ use crate::manifest::FileEntries;
 use crate::manifest::Manifest;
 use crate::scan::{FileError, FileTree, Scan, ScanOptions, scan_planned};
 use crate::syntax::Call;
+use crate::walk::Exclude;
 pub use backend::Backend;
 pub use paths::relative_path;
 pub(crate) use paths::{indent_before, parent_of};
@@ -111,19 +112,25 @@ impl Plan {
 }
 
 /// Plan the rewrite of the whole repository at `root`.
-pub fn plan(root: &Path, manifest_file: &str) -> Plan {
-    plan_files(root, None, manifest_file)
+pub fn plan(root: &Path, manifest_file: &str, exclude: &Exclude) -> Plan {
+    plan_files(root, None, manifest_file, exclude)
 }
 
 /// Plan the rewrite of `files` only (paths relative to `root`, as
 /// pre-commit passes them) — or of the whole repository when `None`. For a
 /// subset, the manifest keeps every other file's entries.
-pub fn plan_files(root: &Path, files: Option<&[PathBuf]>, manifest_file: &str) -> Plan {
+pub fn plan_files(
+    root: &Path,
+    files: Option<&[PathBuf]>,
+    manifest_file: &str,
+    exclude: &Exclude,
+) -> Plan {
     let manifest_old = std::fs::read_to_string(root.join(manifest_file)).ok();
     let mut manifest_error = None;
     // Each file is planned in its scan task, while its tree is alive.
     let opts = ScanOptions {
         keep_sources: false,
+        exclude: exclude.clone(),
     };
     let scan =
         |paths: &[PathBuf]| scan_planned(root, paths, &opts, |t| plan_tree(t, manifest_file));

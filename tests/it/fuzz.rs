@@ -124,7 +124,7 @@ proptest! {
         let text = mutate(REWRITE_SEEDS[seed], &edits);
         let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
         std::fs::write(dir.path().join("overlay.nix"), &text).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let plan = ifd_batch::rewrite::plan(dir.path(), "nix/ifd-batch.nix");
+        let plan = ifd_batch::rewrite::plan(dir.path(), "nix/ifd-batch.nix", &Default::default());
         let parses = rnix::Root::parse(&text).errors().is_empty();
         for change in &plan.changes {
             prop_assert!(parses, "a file that does not parse was changed");
