@@ -42,29 +42,55 @@ impl Materialize {
     }
 }
 
-/// The `src` of a cabal2nix entry whose source is not a path literal: the
-/// calling file's batch binding gives it (`import … "FILE" self { NAME =
-/// SRC; }`); the manifest says `callerSource = true;`.
-pub const CALLER_SOURCE: &str = "<caller>";
-
-/// A `cabal2nix` entry's options when they are not a literal: given, like
-/// a caller source, by the calling file's binding (`"options:NAME" = OPTS;`);
-/// the manifest says `callerOptions = true;`.
-pub const CALLER_OPTIONS: &str = "<caller>";
-
 /// Where an entry was found: `file:line`.
 pub type Origin = String;
+
+/// A value of a `cabal2nix` entry: in the manifest (a source as Nix text
+/// relative to the manifest, literal options; `""`: none), or given by the
+/// calling file's batch binding (`import … "FILE" self { NAME = SRC;
+/// "options:NAME" = OPTS; }`), when it is not a literal: the manifest says
+/// `callerSource = true;` / `callerOptions = true;`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Given {
+    Text(String),
+    Caller,
+}
+
+impl Given {
+    /// The text, or `<caller>` (for messages and the key's hash).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Given::Text(t) => t,
+            Given::Caller => "<caller>",
+        }
+    }
+}
+
+/// A `callHackageDirect` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Direct {
+    pub version: String,
+    pub sha256: String,
+    pub origins: Vec<Origin>,
+}
+
+/// A `callCabal2nix` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cabal2nix {
+    pub src: Given,
+    pub options: Given,
+    pub origins: Vec<Origin>,
+}
 
 /// Entries for the package-set scopes of one source file.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FileEntries {
     /// name → version → origins.
     pub hackage: BTreeMap<String, BTreeMap<String, Vec<Origin>>>,
-    /// name → (version, sha256, origins).
-    pub hackage_direct: BTreeMap<String, (String, String, Vec<Origin>)>,
-    /// name → (src as Nix text relative to the manifest, or
-    /// [`CALLER_SOURCE`], options, origins).
-    pub cabal2nix: BTreeMap<String, (String, String, Vec<Origin>)>,
+    /// name → its entry.
+    pub hackage_direct: BTreeMap<String, Direct>,
+    /// key (the name, or `NAME~HASH`: [`entry_name`]) → its entry.
+    pub cabal2nix: BTreeMap<String, Cabal2nix>,
 }
 
 impl FileEntries {
@@ -83,16 +109,16 @@ impl FileEntries {
         v.extend(
             self.hackage_direct
                 .iter()
-                .map(|(n, (ver, sha, _))| format!("hackageDirect {n} {ver} {sha}")),
+                .map(|(n, d)| format!("hackageDirect {n} {} {}", d.version, d.sha256)),
         );
-        v.extend(self.cabal2nix.iter().map(|(key, (src, opts, _))| {
+        v.extend(self.cabal2nix.iter().map(|(key, e)| {
             format!(
-                "cabal2nix {} {src}{}",
+                "cabal2nix {} {}{}",
                 entry_name(key),
-                if opts.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {opts}")
+                e.src.as_str(),
+                match e.options.as_str() {
+                    "" => String::new(),
+                    o => format!(" {o}"),
                 }
             )
         }));
@@ -121,11 +147,11 @@ impl FileEntries {
         for versions in self.hackage.values_mut() {
             versions.values_mut().for_each(remap);
         }
-        for (_, _, origins) in self.hackage_direct.values_mut() {
-            remap(origins);
+        for d in self.hackage_direct.values_mut() {
+            remap(&mut d.origins);
         }
-        for (_, _, origins) in self.cabal2nix.values_mut() {
-            remap(origins);
+        for e in self.cabal2nix.values_mut() {
+            remap(&mut e.origins);
         }
     }
 
@@ -150,26 +176,19 @@ impl FileEntries {
     /// name make an entry of their own (key `NAME~HASH`, see
     /// [`Manifest::normalised`]): one generator per distinct name, source
     /// and options.
-    pub fn add_cabal2nix(
-        &mut self,
-        name: &str,
-        src: &str,
-        options: &str,
-        origin: Origin,
-    ) -> Result<(), String> {
+    pub fn add_cabal2nix(&mut self, name: &str, src: Given, options: Given, origin: Origin) {
         let key = match self.cabal2nix.get(name) {
-            Some((s, o, _)) if (s.as_str(), o.as_str()) != (src, options) => {
-                variant_key(name, src, options)
+            Some(e) if (&e.src, &e.options) != (&src, &options) => {
+                variant_key(name, &src, &options)
             }
             _ => name.to_string(),
         };
-        add_unique(
-            &mut self.cabal2nix,
-            &key,
-            (src, options),
-            origin,
-            |(s, _)| format!("`{name}` is already in the batch with another source ({s})"),
-        )
+        let e = self.cabal2nix.entry(key).or_insert_with(|| Cabal2nix {
+            src,
+            options,
+            origins: Vec::new(),
+        });
+        push_origin(&mut e.origins, origin);
     }
 
     /// Add a callHackageDirect entry; another version or hash for the same
@@ -181,13 +200,22 @@ impl FileEntries {
         sha256: &str,
         origin: Origin,
     ) -> Result<(), String> {
-        add_unique(
-            &mut self.hackage_direct,
-            name,
-            (version, sha256),
-            origin,
-            |(v, _)| format!("`{name}` is already in the batch as callHackageDirect {v}"),
-        )
+        let e = self
+            .hackage_direct
+            .entry(name.to_string())
+            .or_insert_with(|| Direct {
+                version: version.to_string(),
+                sha256: sha256.to_string(),
+                origins: Vec::new(),
+            });
+        if (e.version.as_str(), e.sha256.as_str()) != (version, sha256) {
+            return Err(format!(
+                "`{name}` is already in the batch as callHackageDirect {}",
+                e.version
+            ));
+        }
+        push_origin(&mut e.origins, origin);
+        Ok(())
     }
 }
 
@@ -200,38 +228,18 @@ pub fn entry_name(key: &str) -> &str {
 /// The key of one of several cabal2nix entries of a name: `NAME~HASH`, the
 /// hash (FNV-1a, 32 bits) of its source and options, so it is stable
 /// whatever other entries come and go.
-fn variant_key(name: &str, src: &str, options: &str) -> String {
+fn variant_key(name: &str, src: &Given, options: &Given) -> String {
     let mut h: u32 = 0x811c_9dc5;
-    for b in src.bytes().chain([0]).chain(options.bytes()) {
+    for b in src
+        .as_str()
+        .bytes()
+        .chain([0])
+        .chain(options.as_str().bytes())
+    {
         h ^= u32::from(b);
         h = h.wrapping_mul(0x0100_0193);
     }
     format!("{name}~{h:08x}")
-}
-
-/// Insert `name → value` unless present; the same value adds the origin, a
-/// different one is a conflict described by `conflict(existing)`.
-fn add_unique(
-    map: &mut BTreeMap<String, (String, String, Vec<Origin>)>,
-    name: &str,
-    (a, b): (&str, &str),
-    origin: Origin,
-    conflict: impl FnOnce((&str, &str)) -> String,
-) -> Result<(), String> {
-    match map.get_mut(name) {
-        Some((x, y, origins)) if x == a && y == b => {
-            push_origin(origins, origin);
-            Ok(())
-        }
-        Some((x, y, _)) => Err(conflict((x, y))),
-        None => {
-            map.insert(
-                name.to_string(),
-                (a.to_string(), b.to_string(), vec![origin]),
-            );
-            Ok(())
-        }
-    }
 }
 
 /// `# a.nix:3, b.nix:7` after an entry on the same line.
@@ -282,28 +290,28 @@ impl Manifest {
     /// merges the files' entries by key, and its lookup matches the source
     /// and options). Idempotent.
     pub fn normalised(&self) -> Manifest {
-        let mut variants: BTreeMap<&str, std::collections::BTreeSet<(&str, &str)>> =
+        let mut variants: BTreeMap<&str, std::collections::BTreeSet<(&Given, &Given)>> =
             BTreeMap::new();
         for e in self.files.values() {
-            for (key, (src, opts, _)) in &e.cabal2nix {
+            for (key, c) in &e.cabal2nix {
                 variants
                     .entry(entry_name(key))
                     .or_default()
-                    .insert((src.as_str(), opts.as_str()));
+                    .insert((&c.src, &c.options));
             }
         }
         let mut out = self.clone();
         for e in out.files.values_mut() {
             e.cabal2nix = std::mem::take(&mut e.cabal2nix)
                 .into_iter()
-                .map(|(key, (src, opts, origins))| {
+                .map(|(key, c)| {
                     let name = entry_name(&key);
                     let key = if variants.get(name).is_some_and(|v| v.len() > 1) {
-                        variant_key(name, &src, &opts)
+                        variant_key(name, &c.src, &c.options)
                     } else {
                         name.to_string()
                     };
-                    (key, (src, opts, origins))
+                    (key, c)
                 })
                 .collect();
         }
@@ -315,7 +323,7 @@ impl Manifest {
     pub fn parse(text: &str) -> Result<Manifest, String> {
         use crate::syntax::{attr_name, attrset_entries, string_literal, unparen};
         use rnix::SyntaxKind::*;
-        let parse = rnix::Root::parse(text);
+        let parse = crate::syntax::parse(text);
         if let Some(e) = parse.errors().first() {
             return Err(format!("the manifest does not parse: {e}"));
         }
@@ -419,22 +427,37 @@ impl Manifest {
                             let (Some(ver), Some(sha)) = (get("ver"), get("sha256")) else {
                                 return Err(bad(&name));
                             };
-                            e.hackage_direct.insert(name, (ver, sha, origins));
+                            e.hackage_direct.insert(
+                                name,
+                                Direct {
+                                    version: ver,
+                                    sha256: sha,
+                                    origins,
+                                },
+                            );
                         }
                         "cabal2nix" => {
                             let caller = crate::syntax::attrset_get(&v, "callerSource")
                                 .is_some_and(|x| x.text() == "true");
                             let src = crate::syntax::attrset_get(&v, "src")
-                                .map(|x| x.text().to_string())
-                                .or_else(|| caller.then(|| CALLER_SOURCE.to_string()))
+                                .map(|x| Given::Text(x.text().to_string()))
+                                .or_else(|| caller.then_some(Given::Caller))
                                 .ok_or_else(|| bad(&name))?;
                             let caller_options = crate::syntax::attrset_get(&v, "callerOptions")
                                 .is_some_and(|x| x.text() == "true");
                             let options = crate::syntax::attrset_get(&v, "options")
                                 .and_then(|x| string_literal(&x))
-                                .or_else(|| caller_options.then(|| CALLER_OPTIONS.to_string()))
-                                .unwrap_or_default();
-                            e.cabal2nix.insert(name, (src, options, origins));
+                                .map(Given::Text)
+                                .or_else(|| caller_options.then_some(Given::Caller))
+                                .unwrap_or(Given::Text(String::new()));
+                            e.cabal2nix.insert(
+                                name,
+                                Cabal2nix {
+                                    src,
+                                    options,
+                                    origins,
+                                },
+                            );
                         }
                         other => return Err(bad(other)),
                     }
@@ -528,11 +551,11 @@ fn render_entries(t: &mut String, e: &FileEntries, ind: &str) {
             origins.push((format!("hackage/{name}/{v}"), o.join(", ")));
         }
     }
-    for (name, (_, _, o)) in &e.hackage_direct {
-        origins.push((format!("direct/{name}"), o.join(", ")));
+    for (name, d) in &e.hackage_direct {
+        origins.push((format!("direct/{name}"), d.origins.join(", ")));
     }
-    for (name, (_, _, o)) in &e.cabal2nix {
-        origins.push((format!("cabal2nix/{name}"), o.join(", ")));
+    for (name, c) in &e.cabal2nix {
+        origins.push((format!("cabal2nix/{name}"), c.origins.join(", ")));
     }
     origins.retain(|(_, o)| !o.is_empty());
     if !origins.is_empty() {
@@ -568,32 +591,30 @@ fn render_sections(t: &mut String, e: &FileEntries, ind: &str) {
     }
     if !e.hackage_direct.is_empty() {
         let _ = writeln!(t, "{ind}hackageDirect = {{");
-        for (name, (ver, sha, origins)) in &e.hackage_direct {
+        for (name, d) in &e.hackage_direct {
             let _ = writeln!(
                 t,
                 "{ind}  {} = {{ ver = {}; sha256 = {}; }}; # {}",
                 nix_attr(name),
-                nix_string(ver),
-                nix_string(sha),
-                origins.join(", ")
+                nix_string(&d.version),
+                nix_string(&d.sha256),
+                d.origins.join(", ")
             );
         }
         let _ = writeln!(t, "{ind}}};");
     }
     if !e.cabal2nix.is_empty() {
         let _ = writeln!(t, "{ind}cabal2nix = {{");
-        for (name, (src, options, origins)) in &e.cabal2nix {
-            let opts = if options.is_empty() {
-                String::new()
-            } else if options == CALLER_OPTIONS {
-                " callerOptions = true;".to_string()
-            } else {
-                format!(" options = {};", nix_string(options))
+        for (name, c) in &e.cabal2nix {
+            let origins = &c.origins;
+            let opts = match &c.options {
+                Given::Text(o) if o.is_empty() => String::new(),
+                Given::Text(o) => format!(" options = {};", nix_string(o)),
+                Given::Caller => " callerOptions = true;".to_string(),
             };
-            let src = if src == CALLER_SOURCE {
-                "callerSource = true;".to_string()
-            } else {
-                format!("src = {src};")
+            let src = match &c.src {
+                Given::Text(src) => format!("src = {src};"),
+                Given::Caller => "callerSource = true;".to_string(),
             };
             let src = match name.split_once('~') {
                 Some((n, _)) => format!("name = {}; {src}", nix_string(n)),
@@ -660,7 +681,12 @@ mod tests {
         e.add_hackage("aeson", "2.2.1.0", "a.nix:9".into());
         e.add_hackage("3d", "1", "a.nix:4".into());
         let _ = e.add_hackage_direct("x", "1.0", "abc", "a.nix:5".into());
-        let _ = e.add_cabal2nix("app", "../app", "--no-hpack", "a.nix:6".into());
+        e.add_cabal2nix(
+            "app",
+            Given::Text("../app".into()),
+            Given::Text("--no-hpack".into()),
+            "a.nix:6".into(),
+        );
         m.files.insert("a.nix".into(), e);
         let back = Manifest::parse(&m.render()).expect("parses");
         // Origins of several versions of one package are rendered together.

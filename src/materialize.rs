@@ -18,12 +18,60 @@
 
 use crate::manifest::{Manifest, Materialize};
 use crate::rewrite::{FileChange, Plan};
-use crate::verify::{Target, evaluate_env, rewritten_copy};
+use crate::nix::{self, NixError};
+use crate::verify::{BadTarget, CopyError, EvalError, Target, evaluate_env, rewritten_copy};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Mutex;
+
+/// Why materializing wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum MaterializeError {
+    #[error(transparent)]
+    Copy(#[from] CopyError),
+    #[error(transparent)]
+    Target(#[from] BadTarget),
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// Building the generators.
+    #[error(transparent)]
+    Nix(#[from] NixError),
+    #[error("unexpected trace from nixlib: {0}")]
+    BadTrace(serde_json::Error),
+    #[error(
+        "--system {}: no target evaluates a package set for it (the targets evaluate {})",
+        unknown.join(", "),
+        evaluated.join(", ")
+    )]
+    UnknownSystems {
+        unknown: Vec<String>,
+        evaluated: Vec<String>,
+    },
+    #[error(
+        "no batch was evaluated through the targets ({}): nothing to materialize",
+        targets.join(", ")
+    )]
+    NoBatch { targets: Vec<String> },
+    #[error("{}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Entries whose generator failed, and why.
+    #[error("cannot materialize (nothing written):\n  {}", .0.join("\n  "))]
+    Failed(Vec<String>),
+    #[error("not in the all-cabal-hashes index (nothing written): {}", .0.join(", "))]
+    NotInIndex(Vec<String>),
+}
+
+/// For callers that take `String` errors (compatibility, until
+/// `rewrite::Backend` takes typed errors).
+impl From<MaterializeError> for String {
+    fn from(e: MaterializeError) -> String {
+        e.to_string()
+    }
+}
 
 /// The systems `rewrite --system` asked for (empty: every system the
 /// targets evaluate).
@@ -47,7 +95,7 @@ struct Entry {
 
 /// Set the plan's backend: `Some` materializes (builds, then plans the
 /// files), `None` removes what an earlier materialization left.
-pub fn apply(plan: &mut Plan, conf: Option<Materialize>) -> Result<(), String> {
+pub fn apply(plan: &mut Plan, conf: Option<Materialize>) -> Result<(), MaterializeError> {
     let old = plan
         .manifest_old
         .as_deref()
@@ -118,7 +166,7 @@ fn list_files(root: &Path, dir: &str, out: &mut BTreeSet<String>) {
 fn generate(
     plan: &Plan,
     conf: &Materialize,
-) -> Result<(BTreeMap<String, String>, BTreeSet<String>), String> {
+) -> Result<(BTreeMap<String, String>, BTreeSet<String>), MaterializeError> {
     let copy = rewritten_copy(plan)?;
     // platform → key → entry
     let mut wanted: BTreeMap<String, BTreeMap<String, Entry>> = BTreeMap::new();
@@ -141,8 +189,8 @@ fn generate(
             else {
                 continue;
             };
-            let v: serde_json::Value = serde_json::from_str(json)
-                .map_err(|e| format!("unexpected trace from nixlib: {e}"))?;
+            let v: serde_json::Value =
+                serde_json::from_str(json).map_err(MaterializeError::BadTrace)?;
             let platform = v["platform"].as_str().unwrap_or_default().to_string();
             let system = v["system"].as_str().unwrap_or_default().to_string();
             systems.insert(system.clone());
@@ -168,29 +216,27 @@ fn generate(
             }
         }
     }
-    let unknown: Vec<&String> = only.iter().filter(|s| !systems.contains(*s)).collect();
+    let unknown: Vec<String> = only
+        .iter()
+        .filter(|s| !systems.contains(*s))
+        .cloned()
+        .collect();
     if !unknown.is_empty() {
-        return Err(format!(
-            "--system {}: no target evaluates a package set for it (the targets evaluate {})",
-            unknown
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            systems.into_iter().collect::<Vec<_>>().join(", ")
-        ));
+        return Err(MaterializeError::UnknownSystems {
+            unknown,
+            evaluated: systems.into_iter().collect(),
+        });
     }
     if wanted.is_empty() {
-        return Err(format!(
-            "no batch was evaluated through the targets ({}): nothing to materialize",
-            conf.targets.join(", ")
-        ));
+        return Err(MaterializeError::NoBatch {
+            targets: conf.targets.clone(),
+        });
     }
     let drvs: Vec<&str> = wanted
         .values()
         .flat_map(|s| s.values().map(|e| e.drv.as_str()))
         .collect();
-    let outs = realise(&drvs)?;
+    let outs = nix::realise(&drvs)?;
     let dir = conf.root_dir(&plan.manifest_file);
     let mut files = BTreeMap::new();
     let mut failures = Vec::new();
@@ -205,8 +251,12 @@ fn generate(
                 failures.push(format!("{}: cabal2nix failed:\n{log}", e.what));
                 continue;
             }
-            let body = std::fs::read_to_string(out.join("default.nix"))
-                .map_err(|err| format!("{}: {err}", out.display()))?;
+            let body = std::fs::read_to_string(out.join("default.nix")).map_err(|source| {
+                MaterializeError::Read {
+                    path: out.to_path_buf(),
+                    source,
+                }
+            })?;
             files.insert(
                 format!("{dir}/{platform}/{key}.nix"),
                 render(key, platform, e, &body),
@@ -214,16 +264,10 @@ fn generate(
         }
     }
     if !failures.is_empty() {
-        return Err(format!(
-            "cannot materialize (nothing written):\n  {}",
-            failures.join("\n  ")
-        ));
+        return Err(MaterializeError::Failed(failures));
     }
     if !missing.is_empty() {
-        return Err(format!(
-            "not in the all-cabal-hashes index (nothing written): {}",
-            missing.into_iter().collect::<Vec<_>>().join(", ")
-        ));
+        return Err(MaterializeError::NotInIndex(missing.into_iter().collect()));
     }
     Ok((files, kept))
 }
@@ -239,31 +283,6 @@ fn render(key: &str, platform: &str, e: &Entry, body: &str) -> String {
         e.what,
         e.fingerprint
     )
-}
-
-/// Build the derivations (in parallel, the others going on when one fails);
-/// drvPath → output path for those built.
-fn realise(drvs: &[&str]) -> Result<BTreeMap<String, String>, String> {
-    let mut out = BTreeMap::new();
-    if drvs.is_empty() {
-        return Ok(out);
-    }
-    let _ = Command::new("nix-store")
-        .args(["--realise", "--keep-going", "--quiet"])
-        .args(drvs)
-        .output()
-        .map_err(|e| format!("cannot run nix-store: {e}"))?;
-    for d in drvs {
-        let q = Command::new("nix-store")
-            .args(["--query", "--outputs", d])
-            .output()
-            .map_err(|e| format!("cannot run nix-store: {e}"))?;
-        let path = String::from_utf8_lossy(&q.stdout).trim().to_string();
-        if q.status.success() && Path::new(&path).exists() {
-            out.insert(d.to_string(), path);
-        }
-    }
-    Ok(out)
 }
 
 /// A problem `check` reports without running Nix.
@@ -298,7 +317,8 @@ pub fn stale(root: &Path, manifest_file: &str, manifest: &Manifest) -> Vec<Stale
         for n in e.hackage_direct.keys() {
             keys.insert(format!("direct/{n}"), None);
         }
-        for (n, (src, _, _)) in &e.cabal2nix {
+        for (n, c) in &e.cabal2nix {
+            let src = c.src.as_str();
             let local = (src.starts_with("./") || src.starts_with("../"))
                 .then(|| root.join(&manifest_dir).join(src));
             keys.insert(format!("cabal2nix/{n}"), local);

@@ -4,7 +4,7 @@ use super::paths::rebase_path;
 use crate::detect::cabal2nix::SrcKind;
 use crate::detect::source_overrides::Override;
 use crate::detect::{Args, Code, Reason, Site};
-use crate::manifest::FileEntries;
+use crate::manifest::{FileEntries, Given};
 
 pub(super) fn add_entries(
     entries: &mut FileEntries,
@@ -47,19 +47,19 @@ pub(super) fn add_entries(
             // A path goes into the manifest; any other source is given by the
             // file's batch binding (`CALLER_SOURCE`).
             let src = match (c.src_kind, &c.src) {
-                (Some(SrcKind::Path), Some(src)) => rebase_path(src, file, manifest_file)
-                    .map_err(|m| Reason::new(Code::UnsupportedPath, m))?,
-                (_, Some(_)) => crate::manifest::CALLER_SOURCE.to_string(),
+                (Some(SrcKind::Path), Some(src)) => Given::Text(
+                    rebase_path(src, file, manifest_file)
+                        .map_err(|m| Reason::new(Code::UnsupportedPath, m))?,
+                ),
+                (_, Some(_)) => Given::Caller,
                 (_, None) => return Err(internal("source unknown")),
             };
             let options = match (&c.options, &c.options_expr) {
-                (Some(o), _) => o.as_str(),
-                (None, Some(_)) => crate::manifest::CALLER_OPTIONS,
-                (None, None) => "",
+                (Some(o), _) => Given::Text(o.clone()),
+                (None, Some(_)) => Given::Caller,
+                (None, None) => Given::Text(String::new()),
             };
-            entries
-                .add_cabal2nix(name, &src, options, origin)
-                .map_err(conflict)?;
+            entries.add_cabal2nix(name, src, options, origin);
         }
         Args::SourceOverrides(o) => {
             for (name, value) in &o.entries {
@@ -70,9 +70,12 @@ pub(super) fn add_entries(
                     Some(Override::Path(path)) => {
                         let src = rebase_path(path, file, manifest_file)
                             .map_err(|m| Reason::new(Code::UnsupportedPath, m))?;
-                        entries
-                            .add_cabal2nix(name, &src, "", origin.clone())
-                            .map_err(conflict)?;
+                        entries.add_cabal2nix(
+                            name,
+                            Given::Text(src),
+                            Given::Text(String::new()),
+                            origin.clone(),
+                        );
                     }
                     None => {
                         return Err(Reason::new(
