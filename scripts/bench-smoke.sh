@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all=(check extract generic materialized nixlib-eval rewrite-eval scan dynamic)
+all=(check extract generic materialized nixlib-eval rewrite-eval scan dynamic remote)
 [ $# -gt 0 ] || set -- "${all[@]}"
 
 now() { date +%s.%N; }

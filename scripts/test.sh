@@ -13,6 +13,8 @@ apt_install() {
 
 command -v nix-instantiate >/dev/null 2>&1 || apt_install nix-bin
 command -v git >/dev/null 2>&1 || apt_install git
+# sshd and ssh: a remote Nix builder on 127.0.0.1 (tests/it/remote.rs).
+{ [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null 2>&1; } || apt_install openssh-server openssh-client
 # The real pre-commit framework, for the hook test.
 command -v pre-commit >/dev/null 2>&1 || python3 -m pip install -q pre-commit
 command -v pre-commit >/dev/null 2>&1 ||
