@@ -16,6 +16,7 @@ mod extract;
 mod fileset;
 mod manifest;
 mod materialize;
+mod nix;
 mod profile;
 pub mod report;
 pub mod rewrite;

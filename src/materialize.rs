@@ -17,8 +17,8 @@
 //! check`.
 
 use crate::manifest::{Manifest, Materialize};
-use crate::rewrite::{FileChange, Plan};
 use crate::nix::{self, NixError};
+use crate::rewrite::{FileChange, Plan};
 use crate::verify::{BadTarget, CopyError, EvalError, Target, evaluate_env, rewritten_copy};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};

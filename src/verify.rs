@@ -2,10 +2,74 @@
 //! and compare the drvPath of every derivation.
 
 use crate::fileset::{self, Which};
-use crate::rewrite::Plan;
+use crate::nix::{Nix, NixError};
+use crate::rewrite::{ApplyError, Plan, apply_to};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+/// Why `--verify` could not compare.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Copy(#[from] CopyError),
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+}
+
+/// Why the rewritten copy of the tree could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    /// Listing or copying the file set (its own message).
+    #[error("{0}")]
+    FileSet(String),
+    #[error("copying the tree: {}: {message}", path.display())]
+    Unreadable { path: PathBuf, message: String },
+    #[error("cannot create a temporary directory: {0}")]
+    TempDir(std::io::Error),
+    #[error("{}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+}
+
+/// Why evaluating a file failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("{}: {source}", path.display())]
+    Missing {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Nix(#[from] NixError),
+}
+
+impl EvalError {
+    /// The file, as Nix will be given it (absolute, links resolved).
+    pub fn canonical(file: &Path) -> Result<PathBuf, EvalError> {
+        file.canonicalize().map_err(|source| EvalError::Missing {
+            path: file.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// `evaluating FILE -A ATTR`: what an evaluation was doing, for its error.
+pub fn evaluating(file: &Path, attr: &str) -> String {
+    if attr.is_empty() {
+        format!("evaluating {}", file.display())
+    } else {
+        format!("evaluating {} -A {attr}", file.display())
+    }
+}
+
+/// Not `FILE[:ATTRPATH]`.
+#[derive(Debug, thiserror::Error)]
+#[error("expected FILE[:ATTRPATH]")]
+pub struct BadTarget;
 
 /// `FILE[:ATTRPATH]`, FILE relative to the repository root.
 #[derive(Debug, Clone)]
@@ -15,11 +79,11 @@ pub struct Target {
 }
 
 impl std::str::FromStr for Target {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Target, String> {
+    type Err = BadTarget;
+    fn from_str(s: &str) -> Result<Target, BadTarget> {
         let (file, attr) = s.split_once(':').unwrap_or((s, ""));
         if file.is_empty() {
-            return Err("expected FILE[:ATTRPATH]".into());
+            return Err(BadTarget);
         }
         Ok(Target {
             file: file.to_string(),
@@ -113,43 +177,37 @@ pub struct Rewritten {
 /// Copy the work tree and apply `plan` to the copy. The copy holds the
 /// files the user's own evaluation sees, less what git ignores
 /// ([`Which::Seen`]).
-pub fn rewritten_copy(plan: &Plan) -> Result<Rewritten, String> {
+pub fn rewritten_copy(plan: &Plan) -> Result<Rewritten, CopyError> {
     let base = copy_base(&plan.root);
-    let listing = fileset::list(&base, Which::Seen, |_: &Path, _| false)?;
+    let listing =
+        fileset::list(&base, Which::Seen, |_: &Path, _| false).map_err(CopyError::FileSet)?;
     if let Some(e) = listing.errors.first() {
-        return Err(format!(
-            "copying the tree: {}: {}",
-            e.path.display(),
-            e.message
-        ));
+        return Err(CopyError::Unreadable {
+            path: e.path.clone(),
+            message: e.message.clone(),
+        });
     }
     rewritten_copy_of(plan, &listing.files)
 }
 
 /// Copy `files` (relative to the work tree, a [`fileset::list`]) and apply
 /// `plan` to the copy.
-pub(crate) fn rewritten_copy_of(plan: &Plan, files: &[PathBuf]) -> Result<Rewritten, String> {
+pub(crate) fn rewritten_copy_of(plan: &Plan, files: &[PathBuf]) -> Result<Rewritten, CopyError> {
     let base = copy_base(&plan.root);
-    let tmp =
-        tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let tmp = tempfile::tempdir().map_err(CopyError::TempDir)?;
     let copy = tmp.path().join("tree");
-    std::fs::create_dir_all(&copy).map_err(|e| format!("{}: {e}", copy.display()))?;
-    fileset::copy(&base, files, &copy)?;
+    std::fs::create_dir_all(&copy).map_err(|source| CopyError::Write {
+        path: copy.clone(),
+        source,
+    })?;
+    fileset::copy(&base, files, &copy).map_err(CopyError::FileSet)?;
     let root_rel = plan.root.canonicalize().ok().and_then(|r| {
         base.canonicalize()
             .ok()
             .and_then(|b| r.strip_prefix(&b).ok().map(Path::to_path_buf))
     });
     let copy_root = copy.join(root_rel.unwrap_or_default());
-    for c in &plan.changes {
-        write_plain(&copy_root.join(&c.file), &c.new)?;
-    }
-    for r in &plan.removals {
-        let _ = std::fs::remove_file(copy_root.join(r));
-    }
-    if let Some(m) = &plan.manifest_new {
-        write_plain(&copy_root.join(&plan.manifest_file), m)?;
-    }
+    apply_to(&copy_root, plan)?;
     let collect = tmp.path().join("collect.nix");
     write_plain(&collect, COLLECT)?;
     Ok(Rewritten {
@@ -160,7 +218,14 @@ pub(crate) fn rewritten_copy_of(plan: &Plan, files: &[PathBuf]) -> Result<Rewrit
 }
 
 /// Evaluate every target on the original tree and on a rewritten copy.
+/// [`compare`], for callers that take `String` errors (compatibility, until
+/// `rewrite::Backend` takes typed errors).
 pub fn verify(plan: &Plan, targets: &[Target]) -> Result<Report, String> {
+    compare(plan, targets).map_err(|e| e.to_string())
+}
+
+/// Evaluate every target on the original tree and on a rewritten copy.
+pub fn compare(plan: &Plan, targets: &[Target]) -> Result<Report, VerifyError> {
     let copy = rewritten_copy(plan)?;
     let mut rows = Vec::new();
     for t in targets {
@@ -187,7 +252,11 @@ pub fn verify(plan: &Plan, targets: &[Target]) -> Result<Report, String> {
     Ok(Report { rows })
 }
 
-fn evaluate(collect: &Path, file: &Path, attr: &str) -> Result<BTreeMap<String, String>, String> {
+fn evaluate(
+    collect: &Path,
+    file: &Path,
+    attr: &str,
+) -> Result<BTreeMap<String, String>, EvalError> {
     let (drvs, _) = evaluate_env(collect, file, attr, &[])?;
     Ok(drvs)
 }
@@ -199,35 +268,16 @@ pub fn evaluate_env(
     file: &Path,
     attr: &str,
     env: &[(&str, &str)],
-) -> Result<(BTreeMap<String, String>, String), String> {
-    let file = file
-        .canonicalize()
-        .map_err(|e| format!("{}: {e}", file.display()))?;
-    let out = Command::new("nix-instantiate")
-        .envs(env.iter().copied())
-        .args(["--eval", "--strict", "--json", "--read-write-mode"])
+) -> Result<(BTreeMap<String, String>, String), EvalError> {
+    let file = EvalError::canonical(file)?;
+    Ok(Nix::eval_json()
+        .envs(env)
         .arg(collect)
         .args(["--arg", "file"])
         .arg(&file)
         .args(["--argstr", "attr", attr])
         .args(["--arg", "depth", &DEPTH.to_string()])
-        .output()
-        .map_err(|e| format!("cannot run nix-instantiate: {e} (is Nix installed?)"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "evaluating {}{} failed:\n{}",
-            file.display(),
-            if attr.is_empty() {
-                String::new()
-            } else {
-                format!(" -A {attr}")
-            },
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let drvs = serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("unexpected output from nix-instantiate: {e}"))?;
-    Ok((drvs, String::from_utf8_lossy(&out.stderr).into_owned()))
+        .json(&evaluating(&file, attr))?)
 }
 
 /// The directory to copy: the enclosing git work tree when there is one (the
@@ -241,9 +291,13 @@ fn copy_base(root: &Path) -> PathBuf {
         .unwrap_or(abs)
 }
 
-pub(crate) fn write_plain(path: &Path, text: &str) -> Result<(), String> {
+pub(crate) fn write_plain(path: &Path, text: &str) -> Result<(), CopyError> {
+    let at = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| CopyError::Write { path, source }
+    };
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(at(dir))?;
     }
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::write(path, text).map_err(at(path))
 }

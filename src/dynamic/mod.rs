@@ -12,20 +12,42 @@
 //! producers with a modern Nix and compares what they output with the
 //! original drvPaths.
 
-mod verify;
+pub(crate) mod verify;
 
 pub use verify::verify;
 
 use crate::fileset::{self, Which};
 use crate::manifest::nix_string;
+use crate::nix::Nix;
 use crate::rewrite::{FileChange, Plan};
 use crate::scan::FileError;
-use crate::verify::{DEPTH, Rewritten, Target, rewritten_copy_of};
+use crate::verify::{
+    CopyError, DEPTH, EvalError, Rewritten, Target, evaluating, rewritten_copy_of,
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
-use std::process::Command;
+
+/// Why the dynamic backend generated nothing (what makes a target
+/// ineligible is not an error here: it is a plan error or a `Refused`).
+#[derive(Debug, thiserror::Error)]
+pub enum DynamicError {
+    #[error(transparent)]
+    Copy(#[from] CopyError),
+    /// Listing what git tracks (its own message).
+    #[error("{0}")]
+    FileSet(String),
+    #[error("listing the repository's files: {}: {message}", path.display())]
+    Unreadable { path: PathBuf, message: String },
+    /// Evaluating a target with `collect`.
+    #[error(
+        "{0}\n(the targets are evaluated in a copy of what the store copy will hold: \
+         what git tracks, with intent-to-add files; is a file they read untracked? \
+         `git add` it)"
+    )]
+    Collect(EvalError),
+}
 
 /// nixlib's dynamic backend: vendored into the generated file, and its
 /// `collect` evaluated here.
@@ -158,10 +180,19 @@ impl Outcome {
     }
 }
 
+/// [`generate`], for callers that take `String` errors (compatibility,
+/// until `rewrite::Backend` takes typed errors).
+pub fn apply(plan: &mut Plan, targets: Option<&[Target]>) -> Result<Option<Outcome>, String> {
+    generate(plan, targets).map_err(|e| e.to_string())
+}
+
 /// Set the plan's dynamic backend: `Some(targets)` evaluates them and plans
 /// the generated file; `None` removes a generated file an earlier run left.
 /// Targets with no eligible derivation are plan errors (nothing is written).
-pub fn apply(plan: &mut Plan, targets: Option<&[Target]>) -> Result<Option<Outcome>, String> {
+pub fn generate(
+    plan: &mut Plan,
+    targets: Option<&[Target]>,
+) -> Result<Option<Outcome>, DynamicError> {
     let file = file_for(&plan.manifest_file);
     let Some(targets) = targets else {
         if plan.root.join(&file).is_file() {
@@ -227,13 +258,8 @@ pub fn apply(plan: &mut Plan, targets: Option<&[Target]>) -> Result<Option<Outco
             });
             continue;
         }
-        let collected = collect(&lib, &copy.root.join(&t.file), &t.attr).map_err(|e| {
-            format!(
-                "{e}\n(the targets are evaluated in a copy of what the store copy will hold: \
-                 what git tracks, with intent-to-add files; is a file they read untracked? \
-                 `git add` it)"
-            )
-        })?;
+        let collected =
+            collect(&lib, &copy.root.join(&t.file), &t.attr).map_err(DynamicError::Collect)?;
         system = collected.system;
         let mut any = false;
         for l in collected.leaves {
@@ -336,41 +362,18 @@ fn refusal(l: &Collected) -> Option<String> {
 }
 
 /// `(import nixlib/dynamic.nix).collect` on one target.
-fn collect(lib: &Path, file: &Path, attr: &str) -> Result<Collection, String> {
-    let file = file
-        .canonicalize()
-        .map_err(|e| format!("{}: {e}", file.display()))?;
+fn collect(lib: &Path, file: &Path, attr: &str) -> Result<Collection, EvalError> {
+    let file = EvalError::canonical(file)?;
     let expr = format!(
         "(import {}).collect {{ file = {}; attr = {}; depth = {DEPTH}; }}",
         nix_string(&lib.to_string_lossy()),
         nix_string(&file.to_string_lossy()),
         nix_string(attr),
     );
-    let out = Command::new("nix-instantiate")
-        .args([
-            "--eval",
-            "--strict",
-            "--json",
-            "--read-write-mode",
-            "-E",
-            &expr,
-        ])
-        .output()
-        .map_err(|e| format!("cannot run nix-instantiate: {e} (is Nix installed?)"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "evaluating {}{} failed:\n{}",
-            file.display(),
-            if attr.is_empty() {
-                String::new()
-            } else {
-                format!(" -A {attr}")
-            },
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("unexpected output from nix-instantiate: {e}"))
+    let (collection, _) = Nix::eval_json()
+        .args(["-E", &expr])
+        .json(&evaluating(&file, attr))?;
+    Ok(collection)
 }
 
 /// The same attribute from two targets (`default.nix:sites` and
@@ -445,14 +448,14 @@ fn stored_files(
     base: &Path,
     root_rel: &str,
     generated: &str,
-) -> Result<Stored, String> {
-    let listing = fileset::list(base, Which::Tracked, |_: &Path, _| false)?;
+) -> Result<Stored, DynamicError> {
+    let listing =
+        fileset::list(base, Which::Tracked, |_: &Path, _| false).map_err(DynamicError::FileSet)?;
     if let Some(e) = listing.errors.first() {
-        return Err(format!(
-            "listing the repository's files: {}: {}",
-            e.path.display(),
-            e.message
-        ));
+        return Err(DynamicError::Unreadable {
+            path: e.path.clone(),
+            message: e.message.clone(),
+        });
     }
     let mut names = Vec::new();
     let mut unnamed = Vec::new();

@@ -8,11 +8,36 @@
 
 use super::Outcome;
 use crate::manifest::nix_string;
+use crate::nix::{self, Nix, NixError};
 use crate::rewrite::Plan;
-use crate::verify::{Report, Row, Target, evaluate_env};
+use crate::verify::{EvalError, Report, Row, Target, evaluate_env};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
+
+/// Why `--verify` with the dynamic backend could not compare.
+#[derive(Debug, thiserror::Error)]
+pub enum DynamicVerifyError {
+    #[error("the dynamic backend generated nothing to verify")]
+    NothingGenerated,
+    #[error(
+        "--verify with the dynamic backend needs the `nix` command (Nix >= {}.{}): {source}",
+        MIN_NIX.0,
+        MIN_NIX.1
+    )]
+    NoNix { source: NixError },
+    #[error(
+        "--verify with the dynamic backend needs Nix >= {}.{} (dynamic derivations); found {found} (scripts/modern-nix.sh runs one beside it)",
+        MIN_NIX.0,
+        MIN_NIX.1
+    )]
+    OldNix { found: String },
+    /// Evaluating the producers, or building them.
+    #[error(transparent)]
+    Nix(#[from] NixError),
+    /// Evaluating a target on the original tree.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+}
 
 /// What the backend needs from Nix (evaluating needs the first three,
 /// building the producers all four and the system feature).
@@ -21,11 +46,23 @@ const FEATURES: &str = "nix-command dynamic-derivations ca-derivations recursive
 /// The oldest Nix that builds dynamic derivations end to end.
 const MIN_NIX: (u32, u32) = (2, 30);
 
+/// [`compare`], for callers that take `String` errors (compatibility, until
+/// `rewrite::Backend` takes typed errors).
 pub fn verify(plan: &Plan, outcome: &Outcome, targets: &[Target]) -> Result<Report, String> {
+    compare(plan, outcome, targets).map_err(|e| e.to_string())
+}
+
+/// Build the producers and compare what they output with the targets'
+/// drvPaths on the original tree.
+pub fn compare(
+    plan: &Plan,
+    outcome: &Outcome,
+    targets: &[Target],
+) -> Result<Report, DynamicVerifyError> {
     let copy = outcome
         .copy
         .as_ref()
-        .ok_or("the dynamic backend generated nothing to verify")?;
+        .ok_or(DynamicVerifyError::NothingGenerated)?;
     require_nix()?;
     let file = copy.root.join(&outcome.file);
     let producers = producer_drvs(&file, outcome)?;
@@ -43,7 +80,8 @@ pub fn verify(plan: &Plan, outcome: &Outcome, targets: &[Target]) -> Result<Repo
                 .map_or(leaf.target.as_str(), |(f, _)| f);
             let out = match built.get(drv) {
                 Some(Ok(p)) => p.clone(),
-                Some(Err(e)) => format!("<its producer failed: {e}>"),
+                // Nix's last lines say why (our producers' messages among them).
+                Some(Err(e)) => format!("<its producer failed: {}>", e.last_lines(6)),
                 None => format!("<its producer {drv} was not built>"),
             };
             (file, leaf.path.join("."), out)
@@ -78,40 +116,28 @@ pub fn verify(plan: &Plan, outcome: &Outcome, targets: &[Target]) -> Result<Repo
 }
 
 /// A `nix` command with the backend's features on.
-fn nix(args: &[&str]) -> Command {
-    let mut c = Command::new("nix");
-    c.args(["--extra-experimental-features", FEATURES])
+fn nix(args: &[&str]) -> Nix {
+    Nix::cmd()
+        .args(["--extra-experimental-features", FEATURES])
         .args(["--extra-system-features", "recursive-nix"])
-        .args(args);
-    c
+        .args(args)
 }
 
 /// `nix --version` must be new enough: say which one was found otherwise.
-fn require_nix() -> Result<(), String> {
-    let out = Command::new("nix").arg("--version").output().map_err(|e| {
-        format!(
-            "--verify with the dynamic backend needs the `nix` command (Nix >= {}.{}): {e}",
-            MIN_NIX.0, MIN_NIX.1
-        )
-    })?;
-    let text = String::from_utf8_lossy(&out.stdout);
+fn require_nix() -> Result<(), DynamicVerifyError> {
+    let text = nix::version(nix::NIX).map_err(|source| DynamicVerifyError::NoNix { source })?;
     let version = text.split_whitespace().last().unwrap_or("");
     let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
     let found = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     if found < MIN_NIX {
-        return Err(format!(
-            "--verify with the dynamic backend needs Nix >= {}.{} (dynamic derivations); found {} (scripts/modern-nix.sh runs one beside it)",
-            MIN_NIX.0,
-            MIN_NIX.1,
-            text.trim()
-        ));
+        return Err(DynamicVerifyError::OldNix { found: text });
     }
     Ok(())
 }
 
 /// The producers' drvPaths, evaluated with import-from-derivation disabled:
 /// this is the promise of the backend, so a failure here fails `--verify`.
-fn producer_drvs(file: &Path, outcome: &Outcome) -> Result<Vec<String>, String> {
+fn producer_drvs(file: &Path, outcome: &Outcome) -> Result<Vec<String>, NixError> {
     let paths: Vec<String> = outcome
         .eligible
         .iter()
@@ -126,7 +152,11 @@ fn producer_drvs(file: &Path, outcome: &Outcome) -> Result<Vec<String>, String> 
         nix_string(&file.to_string_lossy()),
         paths.join(" ")
     );
-    let out = nix(&[
+    let what = format!(
+        "evaluating {} with allow-import-from-derivation = false",
+        file.display()
+    );
+    let (drvs, _) = nix(&[
         "eval",
         "--impure",
         "--json",
@@ -136,23 +166,15 @@ fn producer_drvs(file: &Path, outcome: &Outcome) -> Result<Vec<String>, String> 
         "--expr",
         &expr,
     ])
-    .output()
-    .map_err(|e| format!("cannot run nix: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "evaluating {} with allow-import-from-derivation = false failed:\n{}",
-            file.display(),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    serde_json::from_slice(&out.stdout).map_err(|e| format!("unexpected output from nix eval: {e}"))
+    .json(&what)?;
+    Ok(drvs)
 }
 
 /// Build the producers (in parallel; the others go on when one fails):
 /// producer drvPath → the `.drv` it output, or why it failed.
-type Built = BTreeMap<String, Result<String, String>>;
+type Built = BTreeMap<String, Result<String, NixError>>;
 
-fn build(drvs: &[String]) -> Result<Built, String> {
+fn build(drvs: &[String]) -> Result<Built, NixError> {
     let mut built = BTreeMap::new();
     if drvs.is_empty() {
         return Ok(built);
@@ -160,31 +182,26 @@ fn build(drvs: &[String]) -> Result<Built, String> {
     let installables: Vec<String> = drvs.iter().map(|d| format!("{d}^out")).collect();
     let mut args = vec!["build", "--no-link", "--keep-going", "--json"];
     args.extend(installables.iter().map(String::as_str));
-    let out = nix(&args)
-        .output()
-        .map_err(|e| format!("cannot run nix: {e}"))?;
-    if out.status.success() {
-        let v: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout)
-            .map_err(|e| format!("unexpected output from nix build: {e}"))?;
-        for r in v {
-            if let (Some(d), Some(o)) = (r["drvPath"].as_str(), r["outputs"]["out"].as_str()) {
-                built.insert(d.to_string(), Ok(o.to_string()));
+    match nix(&args).json::<Vec<serde_json::Value>>("building the producers") {
+        Ok((v, _)) => {
+            for r in v {
+                if let (Some(d), Some(o)) = (r["drvPath"].as_str(), r["outputs"]["out"].as_str()) {
+                    built.insert(d.to_string(), Ok(o.to_string()));
+                }
             }
+            return Ok(built);
         }
-        return Ok(built);
+        Err(NixError::Failed { .. }) => {}
+        Err(e) => return Err(e),
     }
     // Some failed: ask each (those built answer at once).
     for (d, i) in drvs.iter().zip(&installables) {
-        let one = nix(&["build", "--no-link", "--print-out-paths", i])
-            .output()
-            .map_err(|e| format!("cannot run nix: {e}"))?;
-        let result = if one.status.success() {
-            Ok(String::from_utf8_lossy(&one.stdout).trim().to_string())
-        } else {
-            let err = String::from_utf8_lossy(&one.stderr);
-            // Nix's last lines say why (our producers' messages among them).
-            let tail: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-            Err(tail[tail.len().saturating_sub(6)..].join("\n"))
+        let result = match nix(&["build", "--no-link", "--print-out-paths", i])
+            .run(&format!("building {i}"))
+        {
+            Ok(one) => Ok(String::from_utf8_lossy(&one.stdout).trim().to_string()),
+            Err(e @ NixError::Failed { .. }) => Err(e),
+            Err(e) => return Err(e),
         };
         built.insert(d.clone(), result);
     }

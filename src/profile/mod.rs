@@ -13,11 +13,12 @@ mod events;
 mod model;
 mod report;
 
+use crate::nix::{self, Nix};
 use events::{Event, RES_BUILD_LOG_LINE};
 use model::Profiler;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -124,7 +125,7 @@ fn plan(args: &ProfileOptions) -> (Vec<String>, Vec<PathBuf>) {
     let first = args.command.first().cloned().unwrap_or_default();
     let cmd = if is_nix_path(&first) {
         let mut cmd = vec![
-            "nix-instantiate".to_string(),
+            nix::INSTANTIATE.to_string(),
             "--read-write-mode".to_string(),
         ];
         cmd.extend(args.command.iter().cloned());
@@ -162,10 +163,9 @@ pub struct Outcome {
 }
 
 fn nix_version(program: &str) -> (Option<String>, Option<String>) {
-    let out = Command::new(program).arg("--version").output();
-    let text = match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
-        _ => {
+    let text = match nix::version(program) {
+        Ok(text) => text,
+        Err(_) => {
             return (
                 None,
                 Some(format!(
@@ -214,13 +214,20 @@ fn passthrough(ev: &Event, colour: bool, out: &mut impl Write) {
     }
 }
 
+/// Why nothing was run.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("no Nix command given")]
+    NoCommand,
+}
+
 /// Run the command and profile it: the command's status (127 when it
 /// cannot be started, 128 + N when killed by signal N), or why it was not
 /// run.
-pub fn run(args: ProfileOptions) -> Result<i32, String> {
+pub fn run(args: ProfileOptions) -> Result<i32, ProfileError> {
     let (cmd, roots) = plan(&args);
     let Some(program) = cmd.first().cloned() else {
-        return Err("no Nix command given".into());
+        return Err(ProfileError::NoCommand);
     };
     let build_command = is_build_command(&cmd);
     let progress = !args.no_progress
@@ -258,22 +265,14 @@ pub fn run(args: ProfileOptions) -> Result<i32, String> {
 
     let t0 = Instant::now();
     let mut profiler = Profiler::new(build_command);
-    let mut child = match Command::new(&program)
+    let mut child = match Nix::program(&program)
         .args(&full[1..])
-        .stdin(Stdio::inherit())
-        .stdout(nix_stdout(
+        .spawn_streaming(nix_stdout(
             args.format == Format::Json && args.report.is_none(),
-        ))
-        .stderr(Stdio::piped())
-        .spawn()
-    {
+        )) {
         Ok(c) => c,
         Err(e) => {
-            let what = if e.kind() == std::io::ErrorKind::NotFound {
-                format!("cannot run `{program}`: not found (is Nix installed and on PATH?)")
-            } else {
-                format!("cannot run `{program}`: {e}")
-            };
+            let what = e.to_string();
             eprintln!("ifd-batch: error: {what}");
             outcome.error = Some(what);
             outcome.exit_code = Some(127);

@@ -38,6 +38,7 @@ pub(crate) use paths::{indent_before, parent_of};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+pub(crate) use write::{ApplyError, apply_to};
 pub use write::{diff, write, write_atomic};
 
 /// The name bound to the batch in rewritten overlays.

@@ -36,36 +36,58 @@ pub fn write(plan: &Plan) -> Result<usize, String> {
     if !plan.errors.is_empty() {
         return Err("the plan has errors; nothing written".into());
     }
+    apply_to(&plan.root, plan).map_err(|e| e.to_string())
+}
+
+/// A file [`apply_to`] could not write or remove.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct ApplyError {
+    pub path: PathBuf,
+    source: std::io::Error,
+}
+
+/// Apply `plan` to the tree at `root` (the plan's own root, or a copy of
+/// it): every change, then the manifest when it differs from the file
+/// there, each atomically; then the removals, with the empty directories
+/// they leave (never `root`). Returns how many files were written or
+/// removed. When `root` is the plan's root, the files created are marked
+/// intent-to-add in git (see [`track_new_files`]).
+pub(crate) fn apply_to(root: &Path, plan: &Plan) -> Result<usize, ApplyError> {
+    let at = |path: PathBuf| move |source| ApplyError { path, source };
     let mut n = 0;
     let mut created = Vec::new();
     for c in &plan.changes {
-        if std::fs::symlink_metadata(&c.path).is_err() {
-            created.push(c.path.clone());
-        }
-        write_atomic(&c.path, &c.new).map_err(|e| format!("{}: {e}", c.path.display()))?;
-        n += 1;
-    }
-    if let Some(m) = &plan.manifest_new
-        && plan.manifest_old.as_ref() != Some(m)
-    {
-        let path = plan.root.join(&plan.manifest_file);
+        let path = root.join(&c.file);
         if std::fs::symlink_metadata(&path).is_err() {
             created.push(path.clone());
         }
-        write_atomic(&path, m).map_err(|e| format!("{}: {e}", path.display()))?;
+        write_atomic(&path, &c.new).map_err(at(path))?;
         n += 1;
     }
-    track_new_files(&plan.root, &created);
+    if let Some(m) = &plan.manifest_new {
+        let path = root.join(&plan.manifest_file);
+        if std::fs::read_to_string(&path).ok().as_ref() != Some(m) {
+            if std::fs::symlink_metadata(&path).is_err() {
+                created.push(path.clone());
+            }
+            write_atomic(&path, m).map_err(at(path))?;
+            n += 1;
+        }
+    }
+    if root == plan.root {
+        track_new_files(root, &created);
+    }
     for r in &plan.removals {
-        let path = plan.root.join(r);
+        let path = root.join(r);
         match std::fs::remove_file(&path) {
             Ok(()) => n += 1,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+            Err(e) => return Err(at(path)(e)),
         }
         // Empty directories left behind go too (never the root).
         let mut dir = path.parent();
-        while let Some(d) = dir.filter(|d| *d != plan.root) {
+        while let Some(d) = dir.filter(|d| *d != root) {
             if std::fs::remove_dir(d).is_err() {
                 break;
             }
