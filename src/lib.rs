@@ -17,6 +17,7 @@ mod fileset;
 mod manifest;
 mod materialize;
 mod nix;
+mod nixlib;
 mod profile;
 pub mod report;
 pub mod rewrite;

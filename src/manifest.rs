@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-/// The nixlib source vendored into every manifest.
-pub const NIXLIB: &str = include_str!("../nixlib/default.nix");
+/// The nixlib source vendored into every manifest (`nixlib/` in one
+/// expression: [`crate::nixlib`]).
+use crate::nixlib::NIXLIB;
 
 /// The materialized backend's settings, kept in the manifest so that
 /// `ifd-batch check --fix` can regenerate what `rewrite` generated.

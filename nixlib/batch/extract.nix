@@ -1,0 +1,78 @@
+# Barrier 1: ONE pass over all-cabal-hashes extracting every member the
+# entries need (`<name>/<version>/<name>.{cabal,json}`), and the members the
+# index does not hold (listed, one a line, in $out/MISSING: they fail only
+# the attributes that use them).
+{ tools, extractor, members }:
+let
+  inherit (builtins) concatStringsSep elem filter isString readFile split;
+
+  lines = s: filter (l: isString l && l != "") (split "\n" s);
+
+  # Members absent from the index are listed, one a line, in $out/MISSING.
+  listMissing = ''
+    LC_ALL=C sort -u missing > "$out/MISSING"
+  '';
+
+  # GNU tar: ONE pass over the archive with exact member names (the top
+  # directory read from the first entry; the `<name>/<version>/` directories,
+  # which hold exactly the two wanted files), never --wildcards. An unpacked
+  # index is copied from instead. Missing members do not fail the pass.
+  tarExtract = ''
+    mkdir -p "$out"
+    : > missing
+    if ! grep -q . "$membersPath"; then
+      : # nothing to extract (an empty --files-from would extract everything)
+    elif [ -d "$index" ]; then
+      while IFS= read -r m; do
+        [ -n "$m" ] || continue
+        if [ -f "$index/$m" ]; then
+          mkdir -p "$out/''${m%/*}"; cp "$index/$m" "$out/$m"
+        else
+          echo "$m" >> missing
+        fi
+      done < "$membersPath"
+    else
+      # stdenv runs this under `set -o pipefail`: tar is killed by SIGPIPE once
+      # head has its line, so its status must not reach the pipeline's.
+      top=$({ tar -tzf "$index" || :; } | head -n 1)
+      top=''${top%%/*}
+      [ -n "$top" ] || { echo "ifd-batch: $index: empty archive" >&2; exit 1; }
+      # The members' version directories (exact names of directory members:
+      # half as many names for tar to match against every member).
+      sed -e '/^$/d' -e 's|/[^/]*$|/|' -e "s|^|$top/|" "$membersPath" | LC_ALL=C sort -u > wanted
+      if ! tar -xzf "$index" -C "$out" --strip-components=1 --files-from=wanted 2> tar.err; then
+        # Members absent from the index are expected; anything else is not.
+        grep -v -e 'Not found in archive' -e 'Exiting with failure status' tar.err > tar.other || :
+        if [ -s tar.other ]; then
+          cat tar.err >&2; exit 1
+        fi
+      fi
+      while IFS= read -r m; do
+        [ -z "$m" ] || [ -f "$out/$m" ] || echo "$m" >> missing
+      done < "$membersPath"
+    fi
+  '';
+
+  # An external extractor with the `ifd-batch extract` interface.
+  cliExtract = extractor: ''
+    mkdir -p "$out"
+    : > missing
+    # (`ifd-batch extract` refuses an empty member list.)
+    if grep -q . "$membersPath"; then
+      ${extractor}/bin/ifd-batch extract "$index" --members "$membersPath" --out "$out" --strip auto --missing missing
+    fi
+  '';
+
+  extracted = tools.runCommand "ifd-batch-cabal-hashes" {
+    inherit (tools) index;
+    members = concatStringsSep "\n" members + "\n";
+    passAsFile = [ "members" ];
+  } ((if extractor == "tar" then tarExtract else cliExtract extractor) + listMissing);
+
+  missing = lines (readFile "${extracted}/MISSING");
+in
+{
+  inherit extracted missing;
+  isMissing = name: version:
+    elem "${name}/${version}/${name}.cabal" missing || elem "${name}/${version}/${name}.json" missing;
+}
