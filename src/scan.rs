@@ -21,6 +21,30 @@ pub struct FileError {
     pub message: String,
 }
 
+impl FileError {
+    /// An error about a whole file (no position).
+    pub fn whole(file: impl Into<String>, message: impl Into<String>) -> FileError {
+        FileError {
+            file: file.into(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// `file:line:column: message` (the position when there is one): the one
+/// rendering of a located error.
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}: {}", self.file, self.message),
+            (Some(l), None) => write!(f, "{}:{l}: {}", self.file, self.message),
+            _ => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
 /// Everything a scan found.
 #[derive(Debug, Default)]
 pub struct Scan {

@@ -103,7 +103,7 @@ pub(crate) fn run(args: CheckArgs) -> Exit {
                 return fail(Exit::Failure, e);
             }
             if let Some(e) = plan.errors.first() {
-                return fail(Exit::Failure, format!("{}: {}", e.file, e.message));
+                return fail(Exit::Failure, e.to_string());
             }
         }
         return match rewrite::write(&plan) {

@@ -1,6 +1,6 @@
 //! `ifd-batch rewrite`: the arguments, the backend chosen, the plan shown.
 
-use super::{Exit, fail, write_stdout};
+use super::{Exit, fail, plural, write_stdout};
 use clap::ValueEnum;
 use std::path::PathBuf;
 
@@ -73,35 +73,19 @@ pub(crate) fn run(args: RewriteArgs) -> Exit {
         Err(e) => return fail(Exit::Usage, e),
     };
     let mut plan = rewrite::plan(&args.path, &args.manifest, &exclude);
-    let kind = args.backend.map(|b| match b {
-        Backend::Ifd => rewrite::backend::Kind::Ifd,
-        Backend::Materialized => rewrite::backend::Kind::Materialized,
-        Backend::Dynamic => rewrite::backend::Kind::Dynamic,
-    });
-    let backend = match rewrite::Backend::choose(kind, &args.target, &plan) {
+    let backend = match choose_backend(&args, &plan) {
         Ok(b) => b,
         Err(e) => return fail(Exit::Usage, e),
     };
-    if !args.system.is_empty() {
-        if !matches!(backend, rewrite::Backend::Materialized(_)) {
-            return fail(
-                Exit::Usage,
-                "--system is for the materialized backend (--backend materialized)",
-            );
-        }
-        crate::materialize::only_systems(args.system.clone());
-    }
     let dynamic = match backend.apply(&mut plan) {
         Ok(d) => d,
         Err(e) => return fail(Exit::Failure, e),
     };
     let verified = (!args.verify.is_empty() && plan.errors.is_empty())
         .then(|| rewrite::Backend::verify(&plan, dynamic.as_ref(), &args.verify));
-    let verify_ok = match &verified {
-        None => true,
-        Some(Ok(r)) => r.ok(),
-        Some(Err(_)) => false,
-    };
+    let verify_ok = verified
+        .as_ref()
+        .is_none_or(|v| v.as_ref().is_ok_and(|r| r.ok()));
     let mut status = if plan.errors.is_empty() && verify_ok {
         Exit::Success
     } else {
@@ -114,104 +98,150 @@ pub(crate) fn run(args: RewriteArgs) -> Exit {
             Err(e) => status = fail(Exit::Failure, e),
         }
     }
-    match args.format {
-        PlanFormat::Json => {
-            let doc = serde_json::json!({
-                "version": 1,
-                "root": plan.root.to_string_lossy(),
-                "manifest": plan.manifest_file,
-                "changed_files": plan.changes.iter().map(|c| c.file.clone()).collect::<Vec<_>>(),
-                "manifest_changed": plan.manifest_new.is_some() && plan.manifest_new != plan.manifest_old,
-                "sites": plan.sites,
-                "groups": plan.groups,
-                "entries": plan.manifest.count(),
-                "errors": plan.errors,
-                "dynamic": dynamic,
-                "verify": verified.as_ref().map(|v| match v {
-                    Ok(r) => serde_json::json!({"ok": r.ok(), "rows": r.rows}),
-                    Err(e) => serde_json::json!({"ok": false, "error": e}),
-                }),
-                "written": written,
-            });
-            let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-            s.push('\n');
-            write_stdout(s.as_bytes());
-        }
-        PlanFormat::Human => {
-            let mut out = rewrite::diff(&plan);
-            let edited = plan
-                .sites
-                .iter()
-                .filter(|s| s.action == crate::rewrite::Action::Edited)
-                .count();
-            let routed = plan
-                .sites
-                .iter()
-                .filter(|s| s.action == crate::rewrite::Action::Routed)
-                .count();
-            let skipped: Vec<_> = plan
-                .sites
-                .iter()
-                .filter(|s| s.action == crate::rewrite::Action::Skipped)
-                .collect();
-            if !plan.groups.is_empty() {
-                out.push_str("batched together (generic import-from-derivation):\n");
-                for g in &plan.groups {
-                    out.push_str(&format!("  {g}\n"));
-                }
-            }
-            if !skipped.is_empty() {
-                out.push_str("left alone:\n");
-                for s in &skipped {
-                    out.push_str(&format!(
-                        "  {}:{}:{}: {}: {}\n",
-                        s.file,
-                        s.line,
-                        s.column,
-                        s.kind,
-                        s.reason.as_deref().unwrap_or("")
-                    ));
-                }
-            }
-            if let Some(d) = &dynamic {
-                out.push_str(&d.text());
-            }
-            for e in &plan.errors {
-                let at = match (e.line, e.column) {
-                    (Some(l), Some(c)) => format!("{}:{l}:{c}", e.file),
-                    _ => e.file.clone(),
-                };
-                out.push_str(&format!("error: {at}: {}\n", e.message));
-            }
-            match &verified {
-                Some(Ok(r)) => out.push_str(&r.table()),
-                Some(Err(e)) => out.push_str(&format!("verify failed: {e}\n")),
-                None => {}
-            }
-            let sources = plan.changes.iter().filter(|c| !c.generated).count();
-            let generated = plan.changes.len() - sources;
-            out.push_str(&format!(
-                "rewrite: {edited} site{} edited in {} file{}, {routed} already routed, {} left alone; {} manifest entr{} in {}{}\n",
-                if edited == 1 { "" } else { "s" },
-                sources,
-                if sources == 1 { "" } else { "s" },
-                skipped.len(),
-                plan.manifest.count(),
-                if plan.manifest.count() == 1 { "y" } else { "ies" },
-                plan.manifest_file,
-                match (generated, plan.removals.len()) {
-                    (0, 0) => String::new(),
-                    (g, r) => format!("; {g} generated file{} to write, {r} to remove", if g == 1 { "" } else { "s" }),
-                },
-            ));
-            out.push_str(&match (written, args.write) {
-                (Some(n), _) => format!("wrote {n} file{}\n", if n == 1 { "" } else { "s" }),
-                (None, true) => "nothing written: fix the errors above first\n".to_string(),
-                (None, false) if plan.is_noop() => "nothing to change\n".to_string(),
-                (None, false) => "dry run: re-run with --write to apply\n".to_string(),
-            });
-            write_stdout(out.as_bytes());
-        }
-    }
+    let run = Run {
+        plan: &plan,
+        dynamic: dynamic.as_ref(),
+        verified: verified.as_ref(),
+        written,
+        write: args.write,
+    };
+    let out = match args.format {
+        PlanFormat::Json => run.json(),
+        PlanFormat::Human => run.human(),
+    };
+    write_stdout(out.as_bytes());
     status
+}
+
+/// The backend asked for (or the repository's), with `--system` applied.
+fn choose_backend(
+    args: &RewriteArgs,
+    plan: &crate::rewrite::Plan,
+) -> Result<crate::rewrite::Backend, String> {
+    use crate::rewrite;
+    let kind = args.backend.map(|b| match b {
+        Backend::Ifd => rewrite::backend::Kind::Ifd,
+        Backend::Materialized => rewrite::backend::Kind::Materialized,
+        Backend::Dynamic => rewrite::backend::Kind::Dynamic,
+    });
+    let backend = rewrite::Backend::choose(kind, &args.target, plan)?;
+    if !args.system.is_empty() {
+        if !matches!(backend, rewrite::Backend::Materialized(_)) {
+            return Err("--system is for the materialized backend (--backend materialized)".into());
+        }
+        crate::materialize::only_systems(args.system.clone());
+    }
+    Ok(backend)
+}
+
+/// What one rewrite did, for its report.
+struct Run<'a> {
+    plan: &'a crate::rewrite::Plan,
+    dynamic: Option<&'a crate::dynamic::Outcome>,
+    verified: Option<&'a Result<crate::verify::Report, String>>,
+    written: Option<usize>,
+    write: bool,
+}
+
+impl Run<'_> {
+    fn count(&self, action: crate::rewrite::Action) -> usize {
+        self.plan
+            .sites
+            .iter()
+            .filter(|s| s.action == action)
+            .count()
+    }
+
+    fn json(&self) -> String {
+        let plan = self.plan;
+        let doc = serde_json::json!({
+            "version": 1,
+            "root": plan.root.to_string_lossy(),
+            "manifest": plan.manifest_file,
+            "changed_files": plan.changes.iter().map(|c| c.file.clone()).collect::<Vec<_>>(),
+            "manifest_changed": plan.manifest_new.is_some() && plan.manifest_new != plan.manifest_old,
+            "sites": plan.sites,
+            "groups": plan.groups,
+            "entries": plan.manifest.count(),
+            "errors": plan.errors,
+            "dynamic": self.dynamic,
+            "verify": self.verified.map(|v| match v {
+                Ok(r) => serde_json::json!({"ok": r.ok(), "rows": r.rows}),
+                Err(e) => serde_json::json!({"ok": false, "error": e}),
+            }),
+            "written": self.written,
+        });
+        let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    fn human(&self) -> String {
+        use crate::rewrite::Action;
+        let plan = self.plan;
+        let mut out = crate::rewrite::diff(plan);
+        if !plan.groups.is_empty() {
+            out.push_str("batched together (generic import-from-derivation):\n");
+            for g in &plan.groups {
+                out.push_str(&format!("  {g}\n"));
+            }
+        }
+        let skipped: Vec<_> = plan
+            .sites
+            .iter()
+            .filter(|s| s.action == Action::Skipped)
+            .collect();
+        if !skipped.is_empty() {
+            out.push_str("left alone:\n");
+            for s in &skipped {
+                let why = s.reason.as_deref().unwrap_or("");
+                out.push_str(&format!(
+                    "  {}:{}:{}: {}: {why}\n",
+                    s.file, s.line, s.column, s.kind
+                ));
+            }
+        }
+        if let Some(d) = self.dynamic {
+            out.push_str(&d.text());
+        }
+        for e in &plan.errors {
+            out.push_str(&format!("error: {e}\n"));
+        }
+        match self.verified {
+            Some(Ok(r)) => out.push_str(&r.table()),
+            Some(Err(e)) => out.push_str(&format!("verify failed: {e}\n")),
+            None => {}
+        }
+        out.push_str(&self.summary(skipped.len()));
+        out.push_str(&match (self.written, self.write) {
+            (Some(n), _) => format!("wrote {}\n", plural(n, "file", "files")),
+            (None, true) => "nothing written: fix the errors above first\n".to_string(),
+            (None, false) if plan.is_noop() => "nothing to change\n".to_string(),
+            (None, false) => "dry run: re-run with --write to apply\n".to_string(),
+        });
+        out
+    }
+
+    /// `rewrite: 3 sites edited in 1 file, …`
+    fn summary(&self, skipped: usize) -> String {
+        use crate::rewrite::Action;
+        let plan = self.plan;
+        let sources = plan.changes.iter().filter(|c| !c.generated).count();
+        let generated = plan.changes.len() - sources;
+        let extra = match (generated, plan.removals.len()) {
+            (0, 0) => String::new(),
+            (g, r) => format!(
+                "; {} to write, {r} to remove",
+                plural(g, "generated file", "generated files")
+            ),
+        };
+        format!(
+            "rewrite: {} edited in {}, {} already routed, {skipped} left alone; {} in {}{extra}\n",
+            plural(self.count(Action::Edited), "site", "sites"),
+            plural(sources, "file", "files"),
+            self.count(Action::Routed),
+            plural(plan.manifest.count(), "manifest entry", "manifest entries"),
+            plan.manifest_file,
+        )
+    }
 }

@@ -81,11 +81,7 @@ pub fn render(scan: &Scan, color: bool) -> Vec<u8> {
         }
     }
     for e in &scan.errors {
-        let at = match (e.line, e.column) {
-            (Some(l), Some(c)) => format!("{}:{l}:{c}", e.file),
-            _ => e.file.clone(),
-        };
-        let diag = Diagnostic::<usize>::error().with_message(format!("{at}: {}", e.message));
+        let diag = Diagnostic::<usize>::error().with_message(e.to_string());
         let _ = term::emit_to_write_style(&mut buf, &config, &files, &diag);
     }
     let mut out = buf.into_inner();

@@ -146,14 +146,10 @@ pub fn plan_files(
             let mut base = match manifest_old.as_deref().map(Manifest::parse) {
                 Some(Ok(m)) => m,
                 Some(Err(e)) => {
-                    manifest_error = Some(FileError {
-                        file: manifest_file.to_string(),
-                        line: None,
-                        column: None,
-                        message: format!(
-                            "{e}; re-run `ifd-batch rewrite --write` on the whole repository"
-                        ),
-                    });
+                    manifest_error = Some(FileError::whole(
+                        manifest_file,
+                        format!("{e}; re-run `ifd-batch rewrite --write` on the whole repository"),
+                    ));
                     Manifest::default()
                 }
                 None => Manifest::default(),
@@ -282,12 +278,10 @@ fn plan_tree(t: &FileTree, manifest_file: &str) -> Option<Planned> {
             reparse_checked(&mut out, t, cleaned.text)
         }
         Err(e) => {
-            out.error = Some(FileError {
-                file: t.file.to_string(),
-                line: None,
-                column: None,
-                message: format!("internal error planning edits: {e}; file left alone"),
-            })
+            out.error = Some(FileError::whole(
+                t.file,
+                format!("internal error planning edits: {e}; file left alone"),
+            ))
         }
     }
     Some(out)
@@ -302,11 +296,11 @@ fn reparse_checked(out: &mut Planned, t: &FileTree, new: String) {
 
 fn reparse_error(text: &str, file: &str) -> Option<FileError> {
     let parse = crate::syntax::parse(text);
-    parse.errors().first().map(|e| FileError {
-        file: file.to_string(),
-        line: None,
-        column: None,
-        message: format!("the rewritten file would not parse ({e}); nothing written"),
+    parse.errors().first().map(|e| {
+        FileError::whole(
+            file,
+            format!("the rewritten file would not parse ({e}); nothing written"),
+        )
     })
 }
 
