@@ -65,6 +65,9 @@ let
 
   extracted = tools.runCommand "ifd-batch-cabal-hashes" {
     inherit (tools) index;
+    # The index is large and the pass is one: never ship it to a remote
+    # builder (the generators go there, with only their entries).
+    preferLocalBuild = true;
     members = concatStringsSep "\n" members + "\n";
     passAsFile = [ "members" ];
   } ((if extractor == "tar" then tarExtract else cliExtract extractor) + listMissing);

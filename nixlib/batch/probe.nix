@@ -32,6 +32,9 @@ if gen ? overrideAttrs then
   gen.overrideAttrs (old: {
     buildCommand = probeCommand;
     ifdBatchCommand = old.buildCommand;
+    # nixpkgs' haskellSrc2nix says preferLocalBuild: Nix would then never
+    # hand a generator to a remote builder while this machine can build.
+    preferLocalBuild = false;
     passAsFile = (old.passAsFile or [ ]) ++ [ "ifdBatchCommand" ];
   })
 else gen
