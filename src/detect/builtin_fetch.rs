@@ -2,9 +2,9 @@
 //! download during evaluation; without a hash or rev they are impure too.
 
 use super::multiplicity::resolve_literal;
+use super::{Args, Batch, Code, Finding, Kind, KindDecl, literal_arg};
 use crate::syntax::scope::refers_to_builtin_or_alias;
 use crate::syntax::{Call, Callee, attr_name, attrset_get, string_literal, unparen};
-use super::{Args, Batch, Code, KindDecl, Finding, Kind, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
 
@@ -19,10 +19,17 @@ const FETCHERS: &[&str] = &[
 /// The `builtin-fetch` kind, declared once (the registry in `detect/mod.rs` lists it).
 pub const KIND: KindDecl = KindDecl {
     name: "builtin-fetch",
-    callees: &["fetchTarball", "fetchurl", "fetchGit", "fetchTree", "fetchMercurial"],
+    callees: &[
+        "fetchTarball",
+        "fetchurl",
+        "fetchGit",
+        "fetchTree",
+        "fetchMercurial",
+    ],
     help: "Builtin fetchers download during evaluation, blocking it; without a pinned hash or rev they are also impure. Prefer a fixed-output fetcher (pkgs.fetchurl, fetchFromGitHub) or pin the hash.",
     detect,
     batch: Batch::No,
+    target: None,
 };
 
 /// The fetcher, whether a hash or rev pins it (`pinned_known: false` when

@@ -3,18 +3,26 @@
 
 use super::drv::PRODUCERS;
 use super::multiplicity::resolve_literal;
+use super::{
+    Args, Batch, Code, Finding, Kind, KindDecl, Reason, is_package_set_function, literal_arg,
+};
 use crate::syntax::{Call, Callee, attrset_get, is_path, unparen};
-use super::{Args, Batch, Code, Reason, Finding, Kind, KindDecl, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
 
 /// The `cabal2nix` kind, declared once (the registry in `detect/mod.rs` lists it).
 pub const KIND: KindDecl = KindDecl {
     name: "cabal2nix",
-    callees: &["callCabal2nix", "callCabal2nixWithOptions", "haskellSrc2nix", "developPackage"],
+    callees: &[
+        "callCabal2nix",
+        "callCabal2nixWithOptions",
+        "haskellSrc2nix",
+        "developPackage",
+    ],
     help: "callCabal2nix / haskellSrc2nix / developPackage run cabal2nix on a source during evaluation (import from derivation), one build per call, serially. Route it through an ifd-batch batch.",
     detect,
     batch: Batch::Haskell,
+    target: None,
 };
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
@@ -103,16 +111,21 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
         return Some(f);
     }
     Some(match fname {
-        "haskellSrc2nix" => {
-            f.not_batchable(Code::NotSupported, "haskellSrc2nix is not batched yet (use callCabal2nix)")
+        "haskellSrc2nix" => f.not_batchable(
+            Code::NotSupported,
+            "haskellSrc2nix is not batched yet (use callCabal2nix)",
+        ),
+        "developPackage" => f.not_batchable(
+            Code::NotSupported,
+            "developPackage builds a development shell; not batched",
+        ),
+        _ if name.is_none() => {
+            f.not_batchable(Code::NotLiteral, "package name is not a literal string")
         }
-        "developPackage" => {
-            f.not_batchable(Code::NotSupported, "developPackage builds a development shell; not batched")
-        }
-        _ if name.is_none() => f.not_batchable(Code::NotLiteral, "package name is not a literal string"),
-        _ if call.args.len() < arity - 1 => {
-            f.not_batchable(Code::PartialApplication, "partial application: source not given here")
-        }
+        _ if call.args.len() < arity - 1 => f.not_batchable(
+            Code::PartialApplication,
+            "partial application: source not given here",
+        ),
         _ => match (&src, src_kind) {
             (Some(_), Some(SrcKind::Path)) => f,
             // Any other source is copied into the overlay's batch binding.

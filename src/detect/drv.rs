@@ -16,6 +16,7 @@
 
 use super::Confidence;
 use super::multiplicity::literal_elements;
+use super::routed::unwrap_ready;
 use crate::syntax::scope::{Binding, binding_in, lambda_binder, resolve};
 use crate::syntax::{
     Call, Callee, attrset_get, ident_text, is_path, leading_interpolation, string_literal, unparen,
@@ -146,7 +147,7 @@ impl Analysis {
         }
         let expr = unparen(expr);
         // A site already routed through a generic batch: `ifdBatchGroup.ready X`.
-        if let Some(inner) = super::generic::unwrap_ready(&expr) {
+        if let Some(inner) = unwrap_ready(&expr) {
             return self.output(&inner, depth + 1);
         }
         match expr.kind() {
@@ -737,12 +738,4 @@ fn says_path(cond: &SyntaxNode, name: &str, binding: &Option<SyntaxNode>, depth:
         }
         _ => false,
     }
-}
-
-/// The function and the derivation output it reads or imports (the text of
-/// the target expression).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Target {
-    pub function: String,
-    pub target: String,
 }

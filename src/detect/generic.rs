@@ -20,53 +20,18 @@
 //! so a scope costs as many barriers as its longest chain. A `possible`
 //! site never joins a group, and a layer with one member is no batch.
 
+use super::drv::drv_output;
 use super::multiplicity::{collection_after, per_element};
 use super::reason::{Code, Reason};
-use super::{Batch, Confidence, Site};
+use super::routed::{group_name, is_group_name, unwrap_ready};
+use super::{Batch, Confidence, Kind, Site};
 use crate::syntax::scope::{Binding, binder, resolve, resolve_name};
 use crate::syntax::{Call, Callee, ident_text, leading_interpolation, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use rowan::TextRange;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The binding every group scope gets.
-pub const GROUP_NAME: &str = "ifdBatchGroup";
-
-/// `ifdBatchGroup.ready X` (already routed): X.
-pub fn unwrap_ready(node: &SyntaxNode) -> Option<SyntaxNode> {
-    ready_group(node).map(|(_, x)| x)
-}
-
-/// `G.ready X` for a group binding `G` (already routed): `G`'s name and X.
-pub fn ready_group(node: &SyntaxNode) -> Option<(String, SyntaxNode)> {
-    let node = unparen(node);
-    if node.kind() != NODE_APPLY {
-        return None;
-    }
-    let f = node.first_child()?;
-    let callee = Callee::of(&unparen(&f))?;
-    let base = callee.base.clone().filter(|b| is_group_name(b))?;
-    (callee.name() == "ready" && callee.path.len() == 1)
-        .then(|| node.children().nth(1).map(|x| (base, x)))
-        .flatten()
-}
-
-/// `ifdBatchGroup`, `ifdBatchGroup'2`, …: a group binding's name.
-pub fn is_group_name(name: &str) -> bool {
-    name.strip_prefix(GROUP_NAME).is_some_and(|r| {
-        r.is_empty()
-            || r.strip_prefix('\'')
-                .is_some_and(|n| n.parse::<u32>().is_ok())
-    })
-}
-
-/// The name of a scope's `rank`-th group (0: `ifdBatchGroup`).
-pub fn group_name(rank: usize) -> String {
-    match rank {
-        0 => GROUP_NAME.to_string(),
-        r => format!("{GROUP_NAME}'{}", r + 1),
-    }
-}
+pub use super::routed::ready_group;
 
 /// The derivation expression behind a site's target: `"${d}/x"`, `d + "/x"`,
 /// `d.outPath`, `(d)` → `d`; must be a name or a selection from a name.
@@ -101,13 +66,15 @@ pub fn root(target: &SyntaxNode) -> Option<SyntaxNode> {
     None
 }
 
-/// The argument of a generic site that holds the derivation output (as the
-/// `import-drv` / `read-drv` detectors find it: the same definition).
+/// The argument of a generic site that holds the derivation output: the
+/// first target a kind declares (`KindDecl::target`, the same definition
+/// its detector uses), in registry order.
 pub fn target(call: &Call) -> Option<SyntaxNode> {
     let callee = Callee::of(&call.head)?;
-    super::import_drv::target(call, &callee)
-        .map(|(_, t, _)| t)
-        .or_else(|| super::read_drv::target(call, &callee).map(|(_, t, _)| t))
+    Kind::ALL
+        .iter()
+        .filter_map(|k| k.decl().target)
+        .find_map(|target| target(call, &callee))
 }
 
 /// The innermost `let … in` around `site`.
@@ -386,7 +353,7 @@ fn all_derivations(collection: &SyntaxNode) -> bool {
     !elements.is_empty()
         && elements
             .iter()
-            .all(|e| super::drv::drv_output(e) == Some(Confidence::Definite))
+            .all(|e| drv_output(e) == Some(Confidence::Definite))
 }
 
 /// The sites (indices into `ranges`) that evaluating `member` may force:

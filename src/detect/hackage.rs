@@ -2,8 +2,10 @@
 
 use super::helper::param;
 use super::multiplicity::{collection_after, per_element, resolve_literal};
+use super::{
+    Args, Batch, Code, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg,
+};
 use crate::syntax::{Call, Callee, attrset_entries, string_literal, unparen};
-use super::{Args, Batch, Code, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg};
 use rnix::SyntaxKind::*;
 use serde::Serialize;
 
@@ -14,6 +16,7 @@ pub const KIND: KindDecl = KindDecl {
     help: "callHackage extracts the package's .cabal file from all-cabal-hashes (a full pass over the tarball) and runs cabal2nix, during evaluation, once per package, serially. Route it through an ifd-batch batch so all packages are generated in one build.",
     detect,
     batch: Batch::Haskell,
+    target: None,
 };
 
 /// The package a site names, or the packages a per-element site or a
@@ -53,7 +56,10 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     };
     let f = Finding::new(Kind::Hackage, call.args.len().min(3), message);
     if call.args.len() < 2 {
-        return Some(f.not_batchable(Code::PartialApplication, "partial application: name or version not given here"));
+        return Some(f.not_batchable(
+            Code::PartialApplication,
+            "partial application: name or version not given here",
+        ));
     }
     Some(match (name, version) {
         (Some(n), Some(v)) => f.with(Args::Hackage(Pins {

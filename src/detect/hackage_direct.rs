@@ -1,8 +1,10 @@
 //! `callHackageDirect { pkg; ver; sha256; } ARGS`.
 
 use super::multiplicity::resolve_literal;
+use super::{
+    Args, Batch, Code, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg,
+};
 use crate::syntax::{Call, Callee, attrset_get, ident_text};
-use super::{Args, Batch, Code, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
 
@@ -13,6 +15,7 @@ pub const KIND: KindDecl = KindDecl {
     help: "callHackageDirect fetches the package tarball from Hackage and runs cabal2nix on it during evaluation. Route it through an ifd-batch batch.",
     detect,
     batch: Batch::Haskell,
+    target: None,
 };
 
 /// The package pinned (`pkg`, `ver`, `sha256`), or the packages a helper's
@@ -66,7 +69,10 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
                 f.rounds = calls;
                 f
             }
-            None => f.not_batchable(Code::NotLiteral, "pkg, ver and sha256 are not all literal strings"),
+            None => f.not_batchable(
+                Code::NotLiteral,
+                "pkg, ver and sha256 are not all literal strings",
+            ),
         },
     })
 }
@@ -90,8 +96,7 @@ fn helper_calls(spec: &SyntaxNode) -> Option<Vec<Pin>> {
     rows.into_iter()
         .map(|row| {
             let mut row = row.into_iter();
-            let [name, version, sha256] =
-                literal.clone().map(|lit| lit.or_else(|| row.next()));
+            let [name, version, sha256] = literal.clone().map(|lit| lit.or_else(|| row.next()));
             Some(Pin {
                 name: name?,
                 version: version?,

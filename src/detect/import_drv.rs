@@ -1,15 +1,15 @@
 //! `import` / `scopedImport` / `callPackage` of a derivation output.
 
-pub use super::drv::Target;
 use super::drv::drv_output;
+pub use super::Target;
+use super::{Args, Batch, Confidence, Finding, Kind, KindDecl};
 use crate::syntax::scope::refers_to_builtin;
 use crate::syntax::{Call, Callee, leading_interpolation, unparen};
-use super::{Args, Batch, KindDecl, Confidence, Finding, Kind};
 use rnix::SyntaxNode;
 
 /// The import a call makes: the function, the expression imported, and how
 /// many arguments belong to the site. The one definition the detector and
-/// generic batching ([`super::generic::target`]) share.
+/// generic batching (`KindDecl::target`) share.
 pub fn target(call: &Call, callee: &Callee) -> Option<(&'static str, SyntaxNode, usize)> {
     if refers_to_builtin(callee, "import") {
         Some(("import", call.arg(0)?.clone(), 1))
@@ -29,6 +29,7 @@ pub const KIND: KindDecl = KindDecl {
     help: "import / scopedImport / callPackage of a derivation's output builds that derivation during evaluation, blocking it.",
     detect,
     batch: Batch::Generic,
+    target: Some(|call, callee| target(call, callee).map(|(_, t, _)| t)),
 };
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
@@ -50,7 +51,6 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
             .with(Args::ImportDrv(Target {
                 function: fname.to_string(),
                 target: shown,
-            }))
-            .batchable_if(super::generic::batchability(&call.node, &target).map(drop)),
+            })),
     )
 }

@@ -14,13 +14,13 @@ pub(crate) mod helper;
 pub(crate) mod multiplicity;
 pub(crate) mod overlay;
 pub(crate) mod reason;
+pub(crate) mod routed;
 
 use crate::source::LineIndex;
 use crate::syntax::scope;
 use crate::syntax::{self, Call, Callee};
 pub use builtin_fetch::Fetch;
 pub use cabal2nix::{Source, SrcKind};
-pub use drv::Target;
 pub use hackage::Pins;
 pub use hackage_direct::DirectPins;
 pub use reason::{Code, Reason};
@@ -43,7 +43,14 @@ pub struct KindDecl {
     pub detect: Detector,
     /// How `rewrite` batches its sites.
     pub batch: Batch,
+    /// For a generic kind: the argument that holds the derivation output
+    /// (the one definition its detector, generic batching and `rewrite`
+    /// use).
+    pub target: Option<TargetFn>,
 }
+
+/// Where a generic site's derivation output is: one function per kind.
+pub type TargetFn = fn(&Call, &Callee) -> Option<SyntaxNode>;
 
 /// How `rewrite` batches a kind's sites.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +136,14 @@ impl Args {
             _ => Vec::new(),
         }
     }
+}
+
+/// The function and the derivation output it reads or imports (the text of
+/// the target expression): the data of `import-drv` and `read-drv` sites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Target {
+    pub function: String,
+    pub target: String,
 }
 
 /// A package pinned by name and version (and, for callHackageDirect, hash).
@@ -316,9 +331,18 @@ pub fn detect_calls(root: &SyntaxNode, text: &str, file: &str) -> (FileSites, Ve
         else {
             continue;
         };
-        // Haskell sites are batched in the overlay whose set they call into.
-        if finding.kind.is_haskell() && finding.batchable.is_ok() {
-            finding.batchable = overlay::batchable(&call, &callee).map(|_| ());
+        // Haskell sites are batched in the overlay whose set they call
+        // into; generic ones where their derivation can share a barrier.
+        if finding.batchable.is_ok() {
+            let decl = finding.kind.decl();
+            finding.batchable = match decl.batch {
+                Batch::Haskell => overlay::batchable(&call, &callee).map(drop),
+                Batch::Generic => match decl.target.and_then(|t| t(&call, &callee)) {
+                    Some(target) => generic::batchability(&call.node, &target).map(drop),
+                    None => Ok(()),
+                },
+                Batch::No => Ok(()),
+            };
         }
         let start = usize::from(call.head.text_range().start());
         let last = call

@@ -4,11 +4,11 @@
 //! `lib.fileContents`, `lib.importJSON`, `lib.importTOML`, `lib.pathType`, …
 //! (and so `fromJSON (readFile …)`).
 
-pub use super::drv::Target;
 use super::drv::drv_output;
+pub use super::Target;
+use super::{Args, Batch, Finding, Kind, KindDecl, is_package_set_function};
 use crate::syntax::scope::{refers_to_builtin_or_alias, refers_to_lib};
 use crate::syntax::{Call, Callee, attrset_get, unparen};
-use super::{Args, Batch, KindDecl, Finding, Kind, is_package_set_function};
 use rnix::SyntaxNode;
 
 /// Builtins and which argument is the path.
@@ -39,7 +39,7 @@ const LIB: &[(&str, usize)] = &[
 
 /// The read a call makes: the function, the expression read, and how many
 /// arguments belong to the site. The one definition the detector and
-/// generic batching ([`super::generic::target`]) share.
+/// generic batching (`KindDecl::target`) share.
 pub fn target(call: &Call, callee: &Callee) -> Option<(String, SyntaxNode, usize)> {
     let fname = callee.name().to_string();
     if let Some(&(name, i)) = BUILTINS
@@ -65,10 +65,32 @@ pub fn target(call: &Call, callee: &Callee) -> Option<(String, SyntaxNode, usize
 /// The `read-drv` kind, declared once (the registry in `detect/mod.rs` lists it).
 pub const KIND: KindDecl = KindDecl {
     name: "read-drv",
-    callees: &["readFile", "readDir", "pathExists", "readFileType", "hashFile", "filterSource", "path", "importJSON", "importTOML", "fileContents", "pathType", "pathIsDirectory", "pathIsRegularFile", "__readFile", "__readDir", "__pathExists", "__readFileType", "__hashFile", "__filterSource", "__path"],
+    callees: &[
+        "readFile",
+        "readDir",
+        "pathExists",
+        "readFileType",
+        "hashFile",
+        "filterSource",
+        "path",
+        "importJSON",
+        "importTOML",
+        "fileContents",
+        "pathType",
+        "pathIsDirectory",
+        "pathIsRegularFile",
+        "__readFile",
+        "__readDir",
+        "__pathExists",
+        "__readFileType",
+        "__hashFile",
+        "__filterSource",
+        "__path",
+    ],
     help: "Reading a derivation's output (readFile, readDir, pathExists, hashFile, importJSON, …) builds that derivation during evaluation, blocking it.",
     detect,
     batch: Batch::Generic,
+    target: Some(|call, callee| target(call, callee).map(|(_, t, _)| t)),
 };
 
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
@@ -82,7 +104,6 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
             .with(Args::ReadDrv(Target {
                 function: fname.to_string(),
                 target: shown,
-            }))
-            .batchable_if(super::generic::batchability(&call.node, &target).map(drop)),
+            })),
     )
 }

@@ -1,8 +1,8 @@
 //! `haskell.lib.packageSourceOverrides { name = "version" | ./path; … }`.
 
 use super::multiplicity::resolve_literal;
-use crate::syntax::{Call, Callee, attrset_entries, is_path, string_literal, unparen};
 use super::{Args, Batch, Code, Finding, Kind, KindDecl};
+use crate::syntax::{Call, Callee, attrset_entries, is_path, string_literal, unparen};
 use serde::Serialize;
 
 /// The `source-overrides` kind, declared once (the registry in `detect/mod.rs` lists it).
@@ -12,6 +12,7 @@ pub const KIND: KindDecl = KindDecl {
     help: "haskell.lib.packageSourceOverrides runs callHackage or callCabal2nix for every entry: one evaluation-time build per entry. Route the entries through an ifd-batch batch.",
     detect,
     batch: Batch::Haskell,
+    target: None,
 };
 
 /// Each entry's version string or path literal (`null`: neither), in source
@@ -58,7 +59,10 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     let mut f = Finding::new(Kind::SourceOverrides, 1, message);
     f.rounds = count;
     let Some(entries) = entries else {
-        return Some(f.not_batchable(Code::NotLiteral, "the overrides are not a literal attribute set"));
+        return Some(f.not_batchable(
+            Code::NotLiteral,
+            "the overrides are not a literal attribute set",
+        ));
     };
     let mut list = Vec::new();
     let mut literal = true;
@@ -79,6 +83,9 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     Some(if literal {
         f
     } else {
-        f.not_batchable(Code::NotLiteral, "some entries are neither version strings nor path literals")
+        f.not_batchable(
+            Code::NotLiteral,
+            "some entries are neither version strings nor path literals",
+        )
     })
 }
