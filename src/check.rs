@@ -2,39 +2,74 @@
 //! given (the staged ones) and the manifest; `--fix` rewrites them.
 
 use crate::manifest::Manifest;
-use crate::rewrite::Plan;
+use crate::plan::Plan;
 
 /// One problem, as `file:line:col: kind: message`.
-pub struct Finding {
+pub struct Problem {
     pub file: String,
     pub line: usize,
     pub column: usize,
-    pub kind: String,
+    pub kind: ProblemKind,
     pub message: String,
 }
 
+/// What a problem is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// A batchable site not routed through the batch.
+    Site(crate::detect::Kind),
+    /// The plan could not be made (a file that does not parse, …).
+    Error,
+    /// The manifest's entries are stale.
+    Manifest,
+    /// A materialized file is missing, extra or stale.
+    Materialized,
+}
+
+impl std::fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProblemKind::Site(k) => write!(f, "{k}"),
+            ProblemKind::Error => f.write_str("error"),
+            ProblemKind::Manifest => f.write_str("manifest"),
+            ProblemKind::Materialized => f.write_str("materialized"),
+        }
+    }
+}
+
+/// `file:line:col: kind: message`
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.column, self.kind, self.message
+        )
+    }
+}
+
 /// What is wrong with the checked files and the manifest.
-pub fn findings(plan: &Plan, checked: Option<&[String]>) -> Vec<Finding> {
+pub fn problems(plan: &Plan, checked: Option<&[String]>) -> Vec<Problem> {
     let mut out = Vec::new();
     for s in plan
         .sites
         .iter()
-        .filter(|s| s.action == crate::rewrite::Action::Edited)
+        .filter(|s| s.action == crate::plan::Action::Edited)
     {
-        out.push(Finding {
+        out.push(Problem {
             file: s.file.clone(),
             line: s.line,
             column: s.column,
-            kind: s.kind.to_string(),
+            kind: ProblemKind::Site(s.kind),
             message: format!("`{}` is not routed through the batch", s.call),
         });
     }
     for e in &plan.errors {
-        out.push(Finding {
+        out.push(Problem {
             file: e.file.clone(),
             line: e.line.unwrap_or(1),
             column: e.column.unwrap_or(1),
-            kind: "error".into(),
+            kind: ProblemKind::Error,
             message: e.message.clone(),
         });
     }
@@ -76,20 +111,20 @@ pub fn findings(plan: &Plan, checked: Option<&[String]>) -> Vec<Finding> {
         if parts.is_empty() {
             parts.push("changed entries".into());
         }
-        out.push(Finding {
+        out.push(Problem {
             file: plan.manifest_file.clone(),
             line: 1,
             column: 1,
-            kind: "manifest".into(),
+            kind: ProblemKind::Manifest,
             message: format!("stale for {file}: {}", parts.join("; ")),
         });
     }
     for s in crate::materialize::stale(&plan.root, &plan.manifest_file, &plan.manifest) {
-        out.push(Finding {
+        out.push(Problem {
             file: s.file,
             line: 1,
             column: 1,
-            kind: "materialized".into(),
+            kind: ProblemKind::Materialized,
             message: s.message,
         });
     }

@@ -18,6 +18,7 @@ mod manifest;
 mod materialize;
 mod nix;
 mod nixlib;
+mod plan;
 mod profile;
 pub mod report;
 pub mod rewrite;

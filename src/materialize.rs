@@ -7,7 +7,7 @@
 //! this machine: nixlib builds another system's generators here, with that
 //! platform's arguments (see its `buildSet`), so the files are those the
 //! platform's own generator writes and no builder of that system is needed.
-//! `--system` limits a run to some systems ([`only_systems`]).
+//! `--system` limits a run to some systems (`changes`' `systems`).
 //!
 //! Each file starts with a header saying what it was generated from
 //! (`# ifd-batch: <key> platform=<p> index=<all-cabal-hashes store name>` or
@@ -18,12 +18,11 @@
 
 use crate::manifest::{Manifest, Materialize};
 use crate::nix::{self, NixError};
-use crate::rewrite::{FileChange, Plan};
+use crate::plan::{Changes, FileChange, Plan};
 use crate::verify::{BadTarget, CopyError, EvalError, Target, evaluate_env, rewritten_copy};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 /// Why materializing wrote nothing.
 #[derive(Debug, thiserror::Error)]
@@ -65,26 +64,6 @@ pub enum MaterializeError {
     NotInIndex(Vec<String>),
 }
 
-/// For callers that take `String` errors (compatibility, until
-/// `rewrite::Backend` takes typed errors).
-impl From<MaterializeError> for String {
-    fn from(e: MaterializeError) -> String {
-        e.to_string()
-    }
-}
-
-/// The systems `rewrite --system` asked for (empty: every system the
-/// targets evaluate).
-static SYSTEMS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-/// Materialize only the platforms of these systems in this process (the
-/// CLI's `--system`; empty: every system the targets evaluate).
-pub fn only_systems(systems: Vec<String>) {
-    if let Ok(mut s) = SYSTEMS.lock() {
-        *s = systems;
-    }
-}
-
 /// One generated expression to check in.
 #[derive(Debug, Clone)]
 struct Entry {
@@ -93,35 +72,49 @@ struct Entry {
     fingerprint: String,
 }
 
-/// Set the plan's backend: `Some` materializes (builds, then plans the
-/// files), `None` removes what an earlier materialization left.
-pub fn apply(plan: &mut Plan, conf: Option<Materialize>) -> Result<(), MaterializeError> {
+/// This backend's changes to `plan` (which it does not change): `Some`
+/// materializes (records itself in the manifest, builds, returns the
+/// files), `None` removes what an earlier materialization left. `systems`:
+/// only those systems' platforms (`rewrite --system`; empty: every system
+/// the targets evaluate).
+pub fn changes(
+    plan: &Plan,
+    conf: Option<&Materialize>,
+    systems: &[String],
+) -> Result<Changes, MaterializeError> {
     let old = plan
         .manifest_old
         .as_deref()
         .and_then(|m| Manifest::parse(m).ok())
         .and_then(|m| m.materialize);
-    plan.manifest.materialize = conf.clone();
-    if plan.manifest.count() > 0 {
-        plan.manifest_new = Some(plan.manifest.render());
-    }
+    let mut manifest = plan.manifest.clone();
+    manifest.materialize = conf.cloned();
+    let mut out = Changes {
+        manifest: Some(manifest),
+        ..Changes::default()
+    };
     let mut existing = BTreeSet::new();
-    for c in old.iter().chain(conf.iter()) {
+    for c in old.iter().chain(conf) {
         list_files(&plan.root, &c.root_dir(&plan.manifest_file), &mut existing);
     }
     let Some(conf) = conf else {
-        plan.removals = existing.into_iter().collect();
-        return Ok(());
+        out.removals = existing.into_iter().collect();
+        return Ok(out);
     };
     if !plan.errors.is_empty() || plan.manifest.count() == 0 {
-        return Ok(());
+        return Ok(out);
     }
-    let (generated, kept) = generate(plan, &conf)?;
+    // Evaluated with the manifest that records the backend.
+    let staged = plan.clone().with(Changes {
+        manifest: out.manifest.clone(),
+        ..Changes::default()
+    });
+    let (generated, kept) = generate(&staged, conf, systems)?;
     for (rel, text) in &generated {
         let path = plan.root.join(rel);
         let old = std::fs::read_to_string(&path).unwrap_or_default();
         if old != *text {
-            plan.changes.push(FileChange {
+            out.generated.push(FileChange {
                 file: rel.clone(),
                 path,
                 old,
@@ -132,12 +125,12 @@ pub fn apply(plan: &mut Plan, conf: Option<Materialize>) -> Result<(), Materiali
     }
     // (A platform left out by `--system` keeps its files.)
     let dir = conf.root_dir(&plan.manifest_file);
-    plan.removals = existing
+    out.removals = existing
         .into_iter()
         .filter(|f| !generated.contains_key(f))
         .filter(|f| !kept.iter().any(|p| f.starts_with(&format!("{dir}/{p}/"))))
         .collect();
-    Ok(())
+    Ok(out)
 }
 
 /// Every `.nix` file under `dir` (relative to `root`), relative to `root`.
@@ -166,12 +159,12 @@ fn list_files(root: &Path, dir: &str, out: &mut BTreeSet<String>) {
 fn generate(
     plan: &Plan,
     conf: &Materialize,
+    only: &[String],
 ) -> Result<(BTreeMap<String, String>, BTreeSet<String>), MaterializeError> {
     let copy = rewritten_copy(plan)?;
     // platform → key → entry
     let mut wanted: BTreeMap<String, BTreeMap<String, Entry>> = BTreeMap::new();
     let mut missing = BTreeSet::new();
-    let only = SYSTEMS.lock().map(|s| s.clone()).unwrap_or_default();
     let mut systems = BTreeSet::new();
     let mut kept = BTreeSet::new();
     for t in &conf.targets {

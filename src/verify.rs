@@ -3,7 +3,7 @@
 
 use crate::fileset::{self, Which};
 use crate::nix::{Nix, NixError};
-use crate::rewrite::{ApplyError, Plan, apply_to};
+use crate::plan::{ApplyError, Plan, apply_to};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -215,13 +215,6 @@ pub(crate) fn rewritten_copy_of(plan: &Plan, files: &[PathBuf]) -> Result<Rewrit
         root: copy_root,
         collect,
     })
-}
-
-/// Evaluate every target on the original tree and on a rewritten copy.
-/// [`compare`], for callers that take `String` errors (compatibility, until
-/// `rewrite::Backend` takes typed errors).
-pub fn verify(plan: &Plan, targets: &[Target]) -> Result<Report, String> {
-    compare(plan, targets).map_err(|e| e.to_string())
 }
 
 /// Evaluate every target on the original tree and on a rewritten copy.

@@ -1,7 +1,7 @@
 //! `ifd-batch check`: the pre-commit hook's edge.
 
 use super::{Exit, fail, note, write_stdout};
-use crate::check::findings;
+use crate::check::{ProblemKind, problems};
 use crate::rewrite;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -82,25 +82,24 @@ pub(crate) fn run(args: CheckArgs) -> Exit {
             .map(|f| crate::scan::relative_name(&args.root, &args.root.join(f)))
             .collect()
     });
-    let found = findings(&plan, checked.as_deref());
+    let found = problems(&plan, checked.as_deref());
     if found.is_empty() {
         return Exit::Success;
     }
     if args.fix && plan.errors.is_empty() {
-        // The repository's backend follows the sites: materialized files
-        // are rebuilt when stale (a build), a dynamic repository's
-        // generated file always.
-        let backend = match rewrite::Backend::choose(None, &[], &plan) {
+        // The repository's backend follows the sites (through the one
+        // Backend trait): materialized files are rebuilt when stale (a
+        // build), a dynamic repository's generated file always.
+        let backend = match rewrite::backend::choose(None, &[], &[], &plan) {
             Ok(b) => b,
             Err(e) => return fail(Exit::Failure, e),
         };
-        let follow = match backend {
-            rewrite::Backend::Dynamic(_) => true,
-            _ => found.iter().any(|f| f.kind == "materialized"),
-        };
+        let follow = !crate::dynamic::recorded(&plan).is_empty()
+            || found.iter().any(|f| f.kind == ProblemKind::Materialized);
         if follow {
-            if let Err(e) = backend.apply(&mut plan) {
-                return fail(Exit::Failure, e);
+            match backend.changes(&plan) {
+                Ok(applied) => plan = plan.with(applied.changes),
+                Err(e) => return fail(Exit::Failure, e),
             }
             if let Some(e) = plan.errors.first() {
                 return fail(Exit::Failure, e.to_string());
@@ -122,10 +121,7 @@ pub(crate) fn run(args: CheckArgs) -> Exit {
     }
     let mut text = String::new();
     for f in &found {
-        text.push_str(&format!(
-            "{}:{}:{}: {}: {}\n",
-            f.file, f.line, f.column, f.kind, f.message
-        ));
+        text.push_str(&format!("{f}\n"));
     }
     if std::io::stdout().is_terminal() {
         text.push_str(&format!(
@@ -142,7 +138,7 @@ pub(crate) fn run(args: CheckArgs) -> Exit {
 
 /// `check --rebuild`: regenerate every materialized expression and compare.
 fn rebuild(args: &CheckArgs, exclude: &crate::walk::Exclude) -> Exit {
-    let mut plan = rewrite::plan(&args.root, &args.manifest, exclude);
+    let plan = rewrite::plan(&args.root, &args.manifest, exclude);
     let Some(conf) = plan.manifest.materialize.clone() else {
         note(format!(
             "{} does not use the materialized backend",
@@ -150,14 +146,19 @@ fn rebuild(args: &CheckArgs, exclude: &crate::walk::Exclude) -> Exit {
         ));
         return Exit::Success;
     };
-    let before = plan.changes.len();
-    if let Err(e) = crate::materialize::apply(&mut plan, Some(conf)) {
-        return fail(Exit::Failure, e);
-    }
-    let differing: Vec<String> = plan.changes[before..]
+    let backend = rewrite::backend::Materialized {
+        conf,
+        systems: Vec::new(),
+    };
+    let applied = match rewrite::Backend::changes(&backend, &plan) {
+        Ok(applied) => applied.changes,
+        Err(e) => return fail(Exit::Failure, e),
+    };
+    let differing: Vec<String> = applied
+        .generated
         .iter()
         .map(|c| c.file.clone())
-        .chain(plan.removals.iter().cloned())
+        .chain(applied.removals.iter().cloned())
         .collect();
     if differing.is_empty() {
         note("every materialized expression is what its generator builds now");

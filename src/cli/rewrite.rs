@@ -28,7 +28,7 @@ pub(crate) struct RewriteArgs {
     /// evaluation), `dynamic` (dynamic derivations). Default: the backend
     /// the manifest already uses, else `ifd`.
     #[arg(long, value_enum)]
-    backend: Option<Backend>,
+    backend: Option<BackendArg>,
     /// FILE:ATTRPATH (relative to PATH) to evaluate for the materialized and
     /// dynamic backends (which package sets, compilers and systems to build
     /// for). Repeatable.
@@ -48,7 +48,7 @@ pub(crate) struct RewriteArgs {
 
 /// `rewrite --backend`.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Backend {
+pub(crate) enum BackendArg {
     Ifd,
     Materialized,
     Dynamic,
@@ -77,12 +77,14 @@ pub(crate) fn run(args: RewriteArgs) -> Exit {
         Ok(b) => b,
         Err(e) => return fail(Exit::Usage, e),
     };
-    let dynamic = match backend.apply(&mut plan) {
-        Ok(d) => d,
+    let applied = match backend.changes(&plan) {
+        Ok(a) => a,
         Err(e) => return fail(Exit::Failure, e),
     };
+    plan = plan.with(applied.changes.clone());
+    let dynamic = applied.dynamic.as_ref();
     let verified = (!args.verify.is_empty() && plan.errors.is_empty())
-        .then(|| rewrite::Backend::verify(&plan, dynamic.as_ref(), &args.verify));
+        .then(|| backend.verify(&plan, &applied, &args.verify));
     let verify_ok = verified
         .as_ref()
         .is_none_or(|v| v.as_ref().is_ok_and(|r| r.ok()));
@@ -100,7 +102,7 @@ pub(crate) fn run(args: RewriteArgs) -> Exit {
     }
     let run = Run {
         plan: &plan,
-        dynamic: dynamic.as_ref(),
+        dynamic,
         verified: verified.as_ref(),
         written,
         write: args.write,
@@ -113,25 +115,18 @@ pub(crate) fn run(args: RewriteArgs) -> Exit {
     status
 }
 
-/// The backend asked for (or the repository's), with `--system` applied.
+/// The backend asked for (or the repository's), with its `--system`.
 fn choose_backend(
     args: &RewriteArgs,
     plan: &crate::rewrite::Plan,
-) -> Result<crate::rewrite::Backend, String> {
-    use crate::rewrite;
+) -> Result<Box<dyn crate::rewrite::Backend>, String> {
+    use crate::rewrite::backend::{Kind, choose};
     let kind = args.backend.map(|b| match b {
-        Backend::Ifd => rewrite::backend::Kind::Ifd,
-        Backend::Materialized => rewrite::backend::Kind::Materialized,
-        Backend::Dynamic => rewrite::backend::Kind::Dynamic,
+        BackendArg::Ifd => Kind::Ifd,
+        BackendArg::Materialized => Kind::Materialized,
+        BackendArg::Dynamic => Kind::Dynamic,
     });
-    let backend = rewrite::Backend::choose(kind, &args.target, plan)?;
-    if !args.system.is_empty() {
-        if !matches!(backend, rewrite::Backend::Materialized(_)) {
-            return Err("--system is for the materialized backend (--backend materialized)".into());
-        }
-        crate::materialize::only_systems(args.system.clone());
-    }
-    Ok(backend)
+    choose(kind, &args.target, &args.system, plan)
 }
 
 /// What one rewrite did, for its report.

@@ -14,12 +14,10 @@
 
 pub(crate) mod verify;
 
-pub use verify::verify;
-
 use crate::fileset::{self, Which};
 use crate::manifest::nix_string;
 use crate::nix::Nix;
-use crate::rewrite::{FileChange, Plan};
+use crate::plan::{Changes, FileChange, Plan};
 use crate::scan::FileError;
 use crate::verify::{
     CopyError, DEPTH, EvalError, Rewritten, Target, evaluating, rewritten_copy_of,
@@ -180,28 +178,24 @@ impl Outcome {
     }
 }
 
-/// [`generate`], for callers that take `String` errors (compatibility,
-/// until `rewrite::Backend` takes typed errors).
-pub fn apply(plan: &mut Plan, targets: Option<&[Target]>) -> Result<Option<Outcome>, String> {
-    generate(plan, targets).map_err(|e| e.to_string())
-}
-
-/// Set the plan's dynamic backend: `Some(targets)` evaluates them and plans
-/// the generated file; `None` removes a generated file an earlier run left.
-/// Targets with no eligible derivation are plan errors (nothing is written).
-pub fn generate(
-    plan: &mut Plan,
+/// This backend's changes to `plan` (which it does not change):
+/// `Some(targets)` evaluates them and returns the generated file; `None`
+/// removes a generated file an earlier run left. Targets with no eligible
+/// derivation are errors of the changes (nothing is written).
+pub fn changes(
+    plan: &Plan,
     targets: Option<&[Target]>,
-) -> Result<Option<Outcome>, DynamicError> {
+) -> Result<(Changes, Option<Outcome>), DynamicError> {
+    let mut out = Changes::default();
     let file = file_for(&plan.manifest_file);
     let Some(targets) = targets else {
         if plan.root.join(&file).is_file() {
-            plan.removals.push(file);
+            out.removals.push(file);
         }
-        return Ok(None);
+        return Ok((out, None));
     };
     if !plan.errors.is_empty() {
-        return Ok(None);
+        return Ok((out, None));
     }
     let base = copy_base(&plan.root);
     let root_rel = relative_to(&plan.root, &base).unwrap_or_default();
@@ -236,7 +230,7 @@ pub fn generate(
     for t in targets {
         let src_file = join_rel(&root_rel, &t.file);
         if src_file.starts_with("../") {
-            plan.errors.push(FileError {
+            out.errors.push(FileError {
                 file: t.to_string(),
                 line: None,
                 column: None,
@@ -248,7 +242,7 @@ pub fn generate(
             continue;
         }
         if !stored.contains(&src_file) {
-            plan.errors.push(FileError {
+            out.errors.push(FileError {
                 file: t.to_string(),
                 line: None,
                 column: None,
@@ -284,7 +278,7 @@ pub fn generate(
             }
         }
         if !any {
-            plan.errors.push(FileError {
+            out.errors.push(FileError {
                 file: t.to_string(),
                 line: None,
                 column: None,
@@ -292,9 +286,9 @@ pub fn generate(
             });
         }
     }
-    dedup_and_check(&mut outcome, plan);
-    if !plan.errors.is_empty() {
-        return Ok(Some(outcome));
+    dedup_and_check(&mut outcome, &mut out.errors);
+    if !out.errors.is_empty() {
+        return Ok((out, Some(outcome)));
     }
 
     let dyn_dir = Path::new(&root_rel).join(Path::new(&file).parent().unwrap_or(Path::new("")));
@@ -309,7 +303,7 @@ pub fn generate(
     let path = plan.root.join(&file);
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     if old != text {
-        plan.changes.push(FileChange {
+        out.generated.push(FileChange {
             file,
             path,
             old,
@@ -317,7 +311,7 @@ pub fn generate(
             generated: true,
         });
     }
-    Ok(Some(outcome))
+    Ok((out, Some(outcome)))
 }
 
 /// One value `collect` found.
@@ -379,12 +373,12 @@ fn collect(lib: &Path, file: &Path, attr: &str) -> Result<Collection, EvalError>
 /// The same attribute from two targets (`default.nix:sites` and
 /// `default.nix:sites.aeson`) is kept once; two different values at one
 /// path, or one path inside another, are errors.
-fn dedup_and_check(outcome: &mut Outcome, plan: &mut Plan) {
+fn dedup_and_check(outcome: &mut Outcome, errors: &mut Vec<FileError>) {
     let mut seen: BTreeMap<Vec<String>, Leaf> = BTreeMap::new();
     for l in std::mem::take(&mut outcome.eligible) {
         match seen.get(&l.path) {
             Some(prev) if prev.src_file == l.src_file => {}
-            Some(prev) => plan.errors.push(FileError {
+            Some(prev) => errors.push(FileError {
                 file: l.target.clone(),
                 line: None,
                 column: None,
@@ -402,7 +396,7 @@ fn dedup_and_check(outcome: &mut Outcome, plan: &mut Plan) {
     let paths: Vec<&Vec<String>> = seen.keys().collect();
     for w in paths.windows(2) {
         if w[1].starts_with(w[0]) {
-            plan.errors.push(FileError {
+            errors.push(FileError {
                 file: seen[w[1]].target.clone(),
                 line: None,
                 column: None,

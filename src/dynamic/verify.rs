@@ -9,7 +9,7 @@
 use super::Outcome;
 use crate::manifest::nix_string;
 use crate::nix::{self, Nix, NixError};
-use crate::rewrite::Plan;
+use crate::plan::Plan;
 use crate::verify::{EvalError, Report, Row, Target, evaluate_env};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -45,12 +45,6 @@ const FEATURES: &str = "nix-command dynamic-derivations ca-derivations recursive
 
 /// The oldest Nix that builds dynamic derivations end to end.
 const MIN_NIX: (u32, u32) = (2, 30);
-
-/// [`compare`], for callers that take `String` errors (compatibility, until
-/// `rewrite::Backend` takes typed errors).
-pub fn verify(plan: &Plan, outcome: &Outcome, targets: &[Target]) -> Result<Report, String> {
-    compare(plan, outcome, targets).map_err(|e| e.to_string())
-}
 
 /// Build the producers and compare what they output with the targets'
 /// drvPaths on the original tree.

@@ -1,10 +1,14 @@
-//! The backends: where the batched sites' generated Nix comes from. One
-//! enum the rewrite dispatches on; each variant's work lives in its module
-//! (`materialize`, `dynamic`), nixlib reads the choice from the manifest.
+//! The backends: where the batched sites' generated Nix comes from. A
+//! backend is one implementation of one trait, [`Backend`]: it reads the
+//! plan and returns its [`Changes`] (its generated files, what it removes
+//! of another backend's, its errors) — it never changes the plan — and it
+//! verifies a plan as its own evaluation sees it. `rewrite` and
+//! `check --fix` both go through it; nixlib reads the choice from the
+//! manifest.
 
-use super::Plan;
 use crate::dynamic;
 use crate::manifest::Materialize;
+use crate::plan::{Changes, Plan};
 use crate::verify::{self, Target};
 
 /// Which backend, as asked for on the command line.
@@ -18,78 +22,153 @@ pub enum Kind {
     Dynamic,
 }
 
-/// A backend with what it needs.
-#[derive(Debug, Clone)]
-pub enum Backend {
-    Ifd,
-    Materialized(Materialize),
-    Dynamic(Vec<Target>),
+/// A backend's changes, and what it found that its report and its
+/// verification need (the dynamic backend's eligible derivations).
+#[derive(Default)]
+pub struct Applied {
+    pub changes: Changes,
+    pub dynamic: Option<dynamic::Outcome>,
 }
 
-impl Backend {
-    /// The backend `kind` with `targets` (`FILE[:ATTRPATH]` to evaluate), or,
-    /// when no kind is given, the one the repository already uses (the
-    /// dynamic backend's generated file, the manifest's `materialize`), else
-    /// `Ifd`. An error says what is missing.
-    pub fn choose(kind: Option<Kind>, targets: &[Target], plan: &Plan) -> Result<Backend, String> {
-        let recorded = || Some(dynamic::recorded(plan)).filter(|t| !t.is_empty());
-        Ok(match kind {
-            None => match (recorded(), plan.manifest.materialize.clone()) {
-                (Some(t), _) => Backend::Dynamic(t),
-                (None, Some(m)) => Backend::Materialized(m),
-                (None, None) => Backend::Ifd,
-            },
-            Some(Kind::Ifd) => Backend::Ifd,
-            Some(Kind::Dynamic) => match (targets, recorded()) {
-                ([], None) => {
-                    return Err("--backend dynamic needs --target FILE[:ATTRPATH]: the derivations to evaluate without import-from-derivation".into());
-                }
-                ([], Some(t)) => Backend::Dynamic(t),
-                (t, _) => Backend::Dynamic(t.to_vec()),
-            },
-            Some(Kind::Materialized) => {
-                let targets: Vec<String> = if targets.is_empty() {
-                    plan.manifest
-                        .materialize
-                        .clone()
-                        .map(|m| m.targets)
-                        .unwrap_or_default()
-                } else {
-                    targets.iter().map(ToString::to_string).collect()
-                };
-                if targets.is_empty() {
-                    return Err("--backend materialized needs --target FILE[:ATTRPATH]: what to evaluate to find the package sets to build for".into());
-                }
-                Backend::Materialized(Materialize::new(&plan.manifest_file, targets))
-            }
+/// One backend.
+pub trait Backend {
+    /// Its changes to `plan` (which it does not change).
+    fn changes(&self, plan: &Plan) -> Result<Applied, String>;
+
+    /// Evaluate `targets` before and after `plan` (with `applied` merged),
+    /// as this backend's evaluation sees them.
+    fn verify(
+        &self,
+        plan: &Plan,
+        applied: &Applied,
+        targets: &[Target],
+    ) -> Result<verify::Report, String> {
+        let _ = applied;
+        verify::compare(plan, targets).map_err(|e| e.to_string())
+    }
+
+    /// The materialized backend's settings, when it is that one.
+    fn materialize(&self) -> Option<&Materialize> {
+        None
+    }
+}
+
+/// Built during evaluation: removes what another backend generated.
+pub struct Ifd;
+
+/// Built now, checked in (`--system`: only those systems' platforms).
+pub struct Materialized {
+    pub conf: Materialize,
+    pub systems: Vec<String>,
+}
+
+/// Dynamic derivations for these targets.
+pub struct Dynamic(pub Vec<Target>);
+
+impl Backend for Ifd {
+    fn changes(&self, plan: &Plan) -> Result<Applied, String> {
+        let m = crate::materialize::changes(plan, None, &[]).map_err(|e| e.to_string())?;
+        let (d, _) = dynamic::changes(plan, None).map_err(|e| e.to_string())?;
+        Ok(Applied {
+            changes: m.and(d),
+            dynamic: None,
+        })
+    }
+}
+
+impl Backend for Materialized {
+    fn changes(&self, plan: &Plan) -> Result<Applied, String> {
+        let (d, _) = dynamic::changes(plan, None).map_err(|e| e.to_string())?;
+        let m = crate::materialize::changes(plan, Some(&self.conf), &self.systems)
+            .map_err(|e| e.to_string())?;
+        Ok(Applied {
+            changes: d.and(m),
+            dynamic: None,
         })
     }
 
-    /// Plan this backend's files into `plan`, and the removal of what
-    /// another backend left.
-    pub fn apply(&self, plan: &mut Plan) -> Result<Option<dynamic::Outcome>, String> {
-        let materialize = match self {
-            Backend::Materialized(m) => Some(m.clone()),
-            _ => None,
-        };
-        crate::materialize::apply(plan, materialize)?;
-        let targets = match self {
-            Backend::Dynamic(t) => Some(t.as_slice()),
-            _ => None,
-        };
-        dynamic::apply(plan, targets)
+    fn materialize(&self) -> Option<&Materialize> {
+        Some(&self.conf)
+    }
+}
+
+impl Backend for Dynamic {
+    fn changes(&self, plan: &Plan) -> Result<Applied, String> {
+        // Evaluated with the materialized backend's leftovers gone.
+        let m = crate::materialize::changes(plan, None, &[]).map_err(|e| e.to_string())?;
+        let staged = plan.clone().with(m.clone());
+        let (d, outcome) = dynamic::changes(&staged, Some(&self.0)).map_err(|e| e.to_string())?;
+        Ok(Applied {
+            changes: m.and(d),
+            dynamic: outcome,
+        })
     }
 
-    /// Evaluate `targets` before and after the plan, as this backend's
-    /// evaluation sees them (`outcome`: what `apply` returned).
-    pub fn verify(
+    fn verify(
+        &self,
         plan: &Plan,
-        outcome: Option<&dynamic::Outcome>,
+        applied: &Applied,
         targets: &[Target],
     ) -> Result<verify::Report, String> {
-        match outcome {
-            Some(d) => dynamic::verify(plan, d, targets),
-            None => verify::verify(plan, targets),
+        match &applied.dynamic {
+            Some(outcome) => {
+                dynamic::verify::compare(plan, outcome, targets).map_err(|e| e.to_string())
+            }
+            None => verify::compare(plan, targets).map_err(|e| e.to_string()),
         }
     }
+}
+
+/// The backend `kind` with `targets` (`FILE[:ATTRPATH]` to evaluate), or,
+/// when no kind is given, the one the repository already uses (the
+/// dynamic backend's generated file, the manifest's `materialize`), else
+/// `Ifd`. `systems`: the materialized backend's `--system`. An error says
+/// what is missing.
+pub fn choose(
+    kind: Option<Kind>,
+    targets: &[Target],
+    systems: &[String],
+    plan: &Plan,
+) -> Result<Box<dyn Backend>, String> {
+    let recorded = || Some(dynamic::recorded(plan)).filter(|t| !t.is_empty());
+    let materialized = |conf: Materialize| -> Box<dyn Backend> {
+        Box::new(Materialized {
+            conf,
+            systems: systems.to_vec(),
+        })
+    };
+    let backend: Box<dyn Backend> = match kind {
+        None => match (recorded(), plan.manifest.materialize.clone()) {
+            (Some(t), _) => Box::new(Dynamic(t)),
+            (None, Some(m)) => materialized(m),
+            (None, None) => Box::new(Ifd),
+        },
+        Some(Kind::Ifd) => Box::new(Ifd),
+        Some(Kind::Dynamic) => match (targets, recorded()) {
+            ([], None) => {
+                return Err("--backend dynamic needs --target FILE[:ATTRPATH]: the derivations to evaluate without import-from-derivation".into());
+            }
+            ([], Some(t)) => Box::new(Dynamic(t)),
+            (t, _) => Box::new(Dynamic(t.to_vec())),
+        },
+        Some(Kind::Materialized) => {
+            let targets: Vec<String> = if targets.is_empty() {
+                plan.manifest
+                    .materialize
+                    .clone()
+                    .map(|m| m.targets)
+                    .unwrap_or_default()
+            } else {
+                targets.iter().map(ToString::to_string).collect()
+            };
+            if targets.is_empty() {
+                return Err("--backend materialized needs --target FILE[:ATTRPATH]: what to evaluate to find the package sets to build for".into());
+            }
+            materialized(Materialize::new(&plan.manifest_file, targets))
+        }
+    };
+    if !systems.is_empty() && backend.materialize().is_none() {
+        return Err("--system is for the materialized backend (--backend materialized)".into());
+    }
+    Ok(backend)
 }

@@ -21,96 +21,25 @@ mod entries;
 pub(crate) mod generic;
 mod overlay;
 mod paths;
-mod write;
 
 use overlay::plan_file;
 
-use crate::detect::{Batch, Code, Kind, Reason, Site};
+use crate::detect::{Batch, Code, Reason, Site};
 use crate::edit;
 use crate::manifest::FileEntries;
 use crate::manifest::Manifest;
+pub use crate::plan::{Action, FileChange, Plan, SiteOutcome, diff, outcome, write, write_atomic};
 use crate::scan::{FileError, FileTree, Scan, ScanOptions, scan_planned};
 use crate::syntax::Call;
 use crate::walk::Exclude;
 pub use backend::Backend;
 pub use paths::relative_path;
 pub(crate) use paths::{indent_before, parent_of};
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-pub(crate) use write::{ApplyError, apply_to};
-pub use write::{diff, write, write_atomic};
 
 /// The name bound to the batch in rewritten overlays.
 pub use crate::detect::overlay::BATCH_NAME;
-
-/// Where a site ended up.
-#[derive(Debug, Clone, Serialize)]
-pub struct SiteOutcome {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub kind: Kind,
-    pub call: String,
-    pub action: Action,
-    pub reason: Option<String>,
-    /// The reason's stable code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason_code: Option<Code>,
-}
-
-/// What the rewrite does with a site (stable JSON: `edited`, `routed`,
-/// `skipped`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    /// Routed through the batch by this rewrite.
-    Edited,
-    /// Already routed (a previous rewrite): only contributes entries.
-    Routed,
-    /// Left alone; the outcome's `reason` says why.
-    Skipped,
-}
-
-/// One file's new text.
-#[derive(Debug, Clone)]
-pub struct FileChange {
-    pub file: String,
-    pub path: PathBuf,
-    pub old: String,
-    pub new: String,
-    /// A materialized expression (not an edited source file).
-    pub generated: bool,
-}
-
-/// The whole rewrite, before anything is written.
-#[derive(Debug)]
-pub struct Plan {
-    pub root: PathBuf,
-    /// Manifest path, relative to the root.
-    pub manifest_file: String,
-    pub manifest: Manifest,
-    /// Current manifest text (None when absent) and the planned one.
-    pub manifest_old: Option<String>,
-    pub manifest_new: Option<String>,
-    pub changes: Vec<FileChange>,
-    /// Files to delete (relative to the root): materialized files no
-    /// longer generated.
-    pub removals: Vec<String>,
-    pub sites: Vec<SiteOutcome>,
-    /// Generic groups: which sites share a barrier.
-    pub groups: Vec<String>,
-    pub errors: Vec<FileError>,
-}
-
-impl Plan {
-    /// Nothing to write: the repository is already rewritten.
-    pub fn is_noop(&self) -> bool {
-        self.changes.is_empty()
-            && self.removals.is_empty()
-            && self.manifest_new == self.manifest_old
-    }
-}
 
 /// Plan the rewrite of the whole repository at `root`.
 pub fn plan(root: &Path, manifest_file: &str, exclude: &Exclude) -> Plan {
@@ -302,17 +231,4 @@ fn reparse_error(text: &str, file: &str) -> Option<FileError> {
             format!("the rewritten file would not parse ({e}); nothing written"),
         )
     })
-}
-
-pub(crate) fn outcome(s: &Site, action: Action, reason: Option<Reason>) -> SiteOutcome {
-    SiteOutcome {
-        file: s.file.clone(),
-        line: s.line,
-        column: s.column,
-        kind: s.kind,
-        call: s.call.clone(),
-        action,
-        reason_code: reason.as_ref().map(|r| r.code),
-        reason: reason.map(|r| r.message),
-    }
 }
