@@ -10,10 +10,11 @@
 //! Path sources and literal options are not conflicts: each distinct name,
 //! source and options is an entry of its own (`manifest::FileEntries`).
 
-use super::cabal2nix::SrcKind;
+use super::kinds::Args;
+use super::kinds::cabal2nix::SrcKind;
 use super::overlay;
 use super::reason::{Code, Reason};
-use super::{Args, Site};
+use super::site::Site;
 use crate::syntax::{Call, Callee, unparen};
 use std::collections::BTreeMap;
 

@@ -14,7 +14,6 @@
 //! npins' `sources.x`), and a parameter that is a path by its default or
 //! by every element it is mapped over.
 
-use super::Confidence;
 use super::multiplicity::literal_elements;
 use super::routed::unwrap_ready;
 use crate::syntax::scope::{Binding, binding_in, lambda_binder, resolve};
@@ -22,6 +21,16 @@ use crate::syntax::{
     Call, Callee, attrset_get, ident_text, is_path, leading_interpolation, string_literal, unparen,
 };
 use rnix::{SyntaxKind::*, SyntaxNode};
+use serde::Serialize;
+
+/// How sure a site is: a derivation is built there (`Definite`), or
+/// plausibly but not decidably (`Possible`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Definite,
+    Possible,
+}
 
 /// Functions whose result is a derivation (by last attribute name).
 pub const PRODUCERS: &[&str] = &[

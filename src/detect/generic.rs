@@ -20,11 +20,12 @@
 //! so a scope costs as many barriers as its longest chain. A `possible`
 //! site never joins a group, and a layer with one member is no batch.
 
-use super::drv::drv_output;
+use super::drv::{Confidence, drv_output};
+use super::kinds::{Batch, Kind};
 use super::multiplicity::{collection_after, per_element};
 use super::reason::{Code, Reason};
 use super::routed::{group_name, is_group_name, unwrap_ready};
-use super::{Batch, Confidence, Kind, Site};
+use super::site::Site;
 use crate::syntax::scope::{Binding, binder, resolve, resolve_name};
 use crate::syntax::{Call, Callee, ident_text, leading_interpolation, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};

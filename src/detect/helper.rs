@@ -10,7 +10,7 @@
 //! of the helper gives literals: the site is batchable with one entry per
 //! call.
 
-use super::literal_arg;
+use super::multiplicity::literal_arg;
 use crate::syntax::scope::{Binding, resolve};
 use crate::syntax::scope::{binder, lambda_binder};
 use crate::syntax::{ident_text, unparen};

@@ -2,8 +2,18 @@
 //! element of a collection (`map`, `mapAttrs`, …)?
 
 use crate::syntax::scope::{Binding, resolve_name};
-use crate::syntax::{Call, Callee, attr_name, unparen, up_through_parens};
+use crate::syntax::{Call, Callee, attr_name, string_literal, unparen, up_through_parens};
 use rnix::{SyntaxKind::*, SyntaxNode};
+use serde::Serialize;
+
+/// How often a site runs in one evaluation: once, or once per element of
+/// a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Multiplicity {
+    Once,
+    PerElement,
+}
 
 /// Higher-order functions that apply their function argument per element.
 pub const PER_ELEMENT: &[&str] = &[
@@ -150,6 +160,11 @@ pub fn resolve_literal(node: &SyntaxNode) -> SyntaxNode {
         return unparen(&v);
     }
     n
+}
+
+/// A string argument that is a literal, or a name bound (let / rec) to one.
+pub fn literal_arg(node: &SyntaxNode) -> Option<String> {
+    string_literal(&resolve_literal(node))
 }
 
 fn literal_len(collection: &SyntaxNode) -> Option<usize> {

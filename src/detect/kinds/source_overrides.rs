@@ -1,11 +1,12 @@
 //! `haskell.lib.packageSourceOverrides { name = "version" | ./path; … }`.
 
-use super::multiplicity::resolve_literal;
-use super::{Args, Batch, Code, Finding, Kind, KindDecl};
+use crate::detect::multiplicity::resolve_literal;
+use crate::detect::reason::{Code};
+use super::{Args, Batch, Finding, Kind, KindDecl};
 use crate::syntax::{Call, Callee, attrset_entries, is_path, string_literal, unparen};
 use serde::Serialize;
 
-/// The `source-overrides` kind, declared once (the registry in `detect/mod.rs` lists it).
+/// The `source-overrides` kind, declared once (the registry in `kinds/mod.rs` lists it).
 pub const KIND: KindDecl = KindDecl {
     name: "source-overrides",
     callees: &["packageSourceOverrides"],

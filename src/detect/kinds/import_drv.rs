@@ -1,8 +1,9 @@
 //! `import` / `scopedImport` / `callPackage` of a derivation output.
 
-use super::drv::drv_output;
+use crate::detect::drv::drv_output;
 pub use super::Target;
-use super::{Args, Batch, Confidence, Finding, Kind, KindDecl};
+use crate::detect::drv::Confidence;
+use super::{Args, Batch, Finding, Kind, KindDecl};
 use crate::syntax::scope::refers_to_builtin;
 use crate::syntax::{Call, Callee, leading_interpolation, unparen};
 use rnix::SyntaxNode;
@@ -22,7 +23,7 @@ pub fn target(call: &Call, callee: &Callee) -> Option<(&'static str, SyntaxNode,
     }
 }
 
-/// The `import-drv` kind, declared once (the registry in `detect/mod.rs` lists it).
+/// The `import-drv` kind, declared once (the registry in `kinds/mod.rs` lists it).
 pub const KIND: KindDecl = KindDecl {
     name: "import-drv",
     callees: &["import", "scopedImport", "callPackage"],

@@ -1,15 +1,15 @@
 //! `callHackage NAME VERSION ARGS` through any package-set reference.
 
-use super::helper::param;
-use super::multiplicity::{collection_after, per_element, resolve_literal};
-use super::{
-    Args, Batch, Code, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg,
-};
+use crate::detect::helper::param;
+use crate::detect::multiplicity::{collection_after, per_element, resolve_literal};
+use crate::detect::multiplicity::literal_arg;
+use crate::detect::reason::{Code};
+use super::{Args, Batch, Finding, Kind, KindDecl, Pin, is_package_set_function};
 use crate::syntax::{Call, Callee, attrset_entries, string_literal, unparen};
 use rnix::SyntaxKind::*;
 use serde::Serialize;
 
-/// The `hackage` kind, declared once (the registry in `detect/mod.rs` lists it).
+/// The `hackage` kind, declared once (the registry in `kinds/mod.rs` lists it).
 pub const KIND: KindDecl = KindDecl {
     name: "hackage",
     callees: &["callHackage"],
@@ -119,7 +119,7 @@ fn pins(call: &Call) -> Option<Vec<Pin>> {
 /// with literals (`hackage "a" "1.0"`): one element per call.
 fn helper_calls(call: &Call) -> Option<Vec<Pin>> {
     let (n, v) = (param(call.arg(0)?)?, param(call.arg(1)?)?);
-    let rows = super::helper::literal_args(&[n, v])?;
+    let rows = crate::detect::helper::literal_args(&[n, v])?;
     rows.into_iter()
         .map(|r| match <[String; 2]>::try_from(r) {
             Ok([name, version]) => Some(Pin {

@@ -4,7 +4,7 @@
 //! `lib.fileContents`, `lib.importJSON`, `lib.importTOML`, `lib.pathType`, …
 //! (and so `fromJSON (readFile …)`).
 
-use super::drv::drv_output;
+use crate::detect::drv::drv_output;
 pub use super::Target;
 use super::{Args, Batch, Finding, Kind, KindDecl, is_package_set_function};
 use crate::syntax::scope::{refers_to_builtin_or_alias, refers_to_lib};
@@ -62,7 +62,7 @@ pub fn target(call: &Call, callee: &Callee) -> Option<(String, SyntaxNode, usize
     Some((fname, call.arg(i)?.clone(), i + 1))
 }
 
-/// The `read-drv` kind, declared once (the registry in `detect/mod.rs` lists it).
+/// The `read-drv` kind, declared once (the registry in `kinds/mod.rs` lists it).
 pub const KIND: KindDecl = KindDecl {
     name: "read-drv",
     callees: &[

@@ -1,14 +1,14 @@
 //! `callHackageDirect { pkg; ver; sha256; } ARGS`.
 
-use super::multiplicity::resolve_literal;
-use super::{
-    Args, Batch, Code, Finding, Kind, KindDecl, Pin, is_package_set_function, literal_arg,
-};
+use crate::detect::multiplicity::resolve_literal;
+use crate::detect::multiplicity::literal_arg;
+use crate::detect::reason::{Code};
+use super::{Args, Batch, Finding, Kind, KindDecl, Pin, is_package_set_function};
 use crate::syntax::{Call, Callee, attrset_get, ident_text};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
 
-/// The `hackage-direct` kind, declared once (the registry in `detect/mod.rs` lists it).
+/// The `hackage-direct` kind, declared once (the registry in `kinds/mod.rs` lists it).
 pub const KIND: KindDecl = KindDecl {
     name: "hackage-direct",
     callees: &["callHackageDirect"],
@@ -89,10 +89,10 @@ fn helper_calls(spec: &SyntaxNode) -> Option<Vec<Pin>> {
         let node = field_node(spec, field)?;
         match literal_arg(&node) {
             Some(l) => literal[i] = Some(l),
-            None => params.push(super::helper::param(&node)?),
+            None => params.push(crate::detect::helper::param(&node)?),
         }
     }
-    let rows = super::helper::literal_args(&params)?;
+    let rows = crate::detect::helper::literal_args(&params)?;
     rows.into_iter()
         .map(|row| {
             let mut row = row.into_iter();

@@ -1,8 +1,10 @@
 //! `builtins.fetchTarball` / `fetchurl` / `fetchGit` / `fetchTree`: they
 //! download during evaluation; without a hash or rev they are impure too.
 
-use super::multiplicity::resolve_literal;
-use super::{Args, Batch, Code, Finding, Kind, KindDecl, literal_arg};
+use crate::detect::multiplicity::resolve_literal;
+use crate::detect::multiplicity::literal_arg;
+use crate::detect::reason::{Code};
+use super::{Args, Batch, Finding, Kind, KindDecl};
 use crate::syntax::scope::refers_to_builtin_or_alias;
 use crate::syntax::{Call, Callee, attr_name, attrset_get, string_literal, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
@@ -16,7 +18,7 @@ const FETCHERS: &[&str] = &[
     "fetchMercurial",
 ];
 
-/// The `builtin-fetch` kind, declared once (the registry in `detect/mod.rs` lists it).
+/// The `builtin-fetch` kind, declared once (the registry in `kinds/mod.rs` lists it).
 pub const KIND: KindDecl = KindDecl {
     name: "builtin-fetch",
     callees: &[

@@ -1,16 +1,16 @@
 //! `callCabal2nix NAME SRC ARGS`, `callCabal2nixWithOptions NAME SRC OPTS ARGS`,
 //! `haskellSrc2nix { name; src; }`, `developPackage { root; … }`.
 
-use super::drv::PRODUCERS;
-use super::multiplicity::resolve_literal;
-use super::{
-    Args, Batch, Code, Finding, Kind, KindDecl, Reason, is_package_set_function, literal_arg,
-};
+use crate::detect::drv::PRODUCERS;
+use crate::detect::multiplicity::resolve_literal;
+use crate::detect::multiplicity::literal_arg;
+use crate::detect::reason::{Code, Reason};
+use super::{Args, Batch, Finding, Kind, KindDecl, is_package_set_function};
 use crate::syntax::{Call, Callee, attrset_get, is_path, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
 
-/// The `cabal2nix` kind, declared once (the registry in `detect/mod.rs` lists it).
+/// The `cabal2nix` kind, declared once (the registry in `kinds/mod.rs` lists it).
 pub const KIND: KindDecl = KindDecl {
     name: "cabal2nix",
     callees: &[
@@ -97,9 +97,9 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     };
     let f = f.with(Args::Cabal2nix(args));
     // Whatever is copied to the binding must mean the same there.
-    let route = super::overlay::batchable(call, callee).ok().flatten();
+    let route = crate::detect::overlay::batchable(call, callee).ok().flatten();
     let movable = |expr: &SyntaxNode, uses: &str| match &route {
-        Some(route) => super::overlay::movable(expr, &route.overlay, uses)
+        Some(route) => crate::detect::overlay::movable(expr, &route.overlay, uses)
             .map_err(|m| Reason::new(Code::SourceNotMovable, m)),
         None => Ok(()),
     };
