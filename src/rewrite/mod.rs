@@ -28,7 +28,9 @@ use crate::detect::{Batch, Code, Reason, Site};
 use crate::edit;
 use crate::manifest::FileEntries;
 use crate::manifest::Manifest;
-pub use crate::plan::{Action, FileChange, Plan, SiteOutcome, diff, outcome, write, write_atomic};
+pub use crate::plan::{
+    Action, Changes, FileChange, Plan, SiteOutcome, diff, outcome, write, write_atomic,
+};
 use crate::scan::{FileError, FileTree, Scan, ScanOptions, scan_planned};
 use crate::syntax::Call;
 use crate::walk::Exclude;
