@@ -19,7 +19,7 @@
 use crate::manifest::{Manifest, Materialize};
 use crate::nix::{self, NixError};
 use crate::plan::{Changes, FileChange, Plan};
-use crate::verify::{BadTarget, CopyError, EvalError, Target, evaluate_env, rewritten_copy};
+use crate::verify::{AttrTarget, BadTarget, CopyError, EvalError, evaluate_env, rewritten_copy};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -30,7 +30,7 @@ pub enum MaterializeError {
     #[error(transparent)]
     Copy(#[from] CopyError),
     #[error(transparent)]
-    Target(#[from] BadTarget),
+    AttrTarget(#[from] BadTarget),
     #[error(transparent)]
     Eval(#[from] EvalError),
     /// Building the generators.
@@ -168,7 +168,7 @@ fn generate(
     let mut systems = BTreeSet::new();
     let mut kept = BTreeSet::new();
     for t in &conf.targets {
-        let t: Target = t.parse()?;
+        let t: AttrTarget = t.parse()?;
         let (_, stderr) = evaluate_env(
             &copy.collect,
             &copy.root.join(&t.file),

@@ -73,26 +73,26 @@ pub struct BadTarget;
 
 /// `FILE[:ATTRPATH]`, FILE relative to the repository root.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub struct AttrTarget {
     pub file: String,
     pub attr: String,
 }
 
-impl std::str::FromStr for Target {
+impl std::str::FromStr for AttrTarget {
     type Err = BadTarget;
-    fn from_str(s: &str) -> Result<Target, BadTarget> {
+    fn from_str(s: &str) -> Result<AttrTarget, BadTarget> {
         let (file, attr) = s.split_once(':').unwrap_or((s, ""));
         if file.is_empty() {
             return Err(BadTarget);
         }
-        Ok(Target {
+        Ok(AttrTarget {
             file: file.to_string(),
             attr: attr.to_string(),
         })
     }
 }
 
-impl std::fmt::Display for Target {
+impl std::fmt::Display for AttrTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.attr.is_empty() {
             f.write_str(&self.file)
@@ -125,11 +125,11 @@ impl Row {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Report {
+pub struct Comparison {
     pub rows: Vec<Row>,
 }
 
-impl Report {
+impl Comparison {
     pub fn ok(&self) -> bool {
         !self.rows.is_empty() && self.rows.iter().all(Row::same)
     }
@@ -218,7 +218,7 @@ pub(crate) fn rewritten_copy_of(plan: &Plan, files: &[PathBuf]) -> Result<Rewrit
 }
 
 /// Evaluate every target on the original tree and on a rewritten copy.
-pub fn compare(plan: &Plan, targets: &[Target]) -> Result<Report, VerifyError> {
+pub fn compare(plan: &Plan, targets: &[AttrTarget]) -> Result<Comparison, VerifyError> {
     let copy = rewritten_copy(plan)?;
     let mut rows = Vec::new();
     for t in targets {
@@ -242,7 +242,7 @@ pub fn compare(plan: &Plan, targets: &[Target]) -> Result<Report, VerifyError> {
             });
         }
     }
-    Ok(Report { rows })
+    Ok(Comparison { rows })
 }
 
 fn evaluate(

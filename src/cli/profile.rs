@@ -15,8 +15,8 @@ use std::path::PathBuf;
 pub(crate) struct ProfileArgs {
     /// Report format: a table on stderr, or one JSON document on stdout
     /// (Nix's own stdout then goes to stderr).
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ProfileFormatArg::Human)]
+    format: ProfileFormatArg,
     /// Write the report to FILE instead.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
@@ -36,7 +36,7 @@ pub(crate) struct ProfileArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Format {
+pub(crate) enum ProfileFormatArg {
     Human,
     Json,
 }
@@ -44,8 +44,8 @@ pub(crate) enum Format {
 pub(crate) fn run(args: ProfileArgs) -> Exit {
     let options = ProfileOptions {
         format: match args.format {
-            Format::Human => profile::Format::Human,
-            Format::Json => profile::Format::Json,
+            ProfileFormatArg::Human => profile::ReportFormat::Human,
+            ProfileFormatArg::Json => profile::ReportFormat::Json,
         },
         report: args.report,
         scan: args.scan,

@@ -18,10 +18,10 @@ pub(crate) struct RewriteArgs {
     /// Evaluate FILE[:ATTRPATH] (relative to PATH) with Nix before and after,
     /// and refuse to write unless every drvPath is identical. Repeatable.
     #[arg(long, value_name = "FILE[:ATTRPATH]")]
-    verify: Vec<crate::verify::Target>,
+    verify: Vec<crate::verify::AttrTarget>,
     /// Output format for the plan.
-    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
-    format: PlanFormat,
+    #[arg(long, value_enum, default_value_t = RewriteFormatArg::Human)]
+    format: RewriteFormatArg,
     /// Where the batched sites' generated Nix comes from: `ifd` (built
     /// during evaluation, behind the batch's barriers), `materialized`
     /// (built now and checked in next to the manifest: no IFD at
@@ -33,7 +33,7 @@ pub(crate) struct RewriteArgs {
     /// dynamic backends (which package sets, compilers and systems to build
     /// for). Repeatable.
     #[arg(long, value_name = "FILE[:ATTRPATH]")]
-    target: Vec<crate::verify::Target>,
+    target: Vec<crate::verify::AttrTarget>,
     /// Materialized backend: write the platforms of SYSTEM only (e.g.
     /// `aarch64-darwin`), leaving the others' files as they are. Default:
     /// every system the targets evaluate, each built on this machine.
@@ -55,7 +55,7 @@ pub(crate) enum BackendArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum PlanFormat {
+enum RewriteFormatArg {
     Human,
     Json,
 }
@@ -108,8 +108,8 @@ pub(crate) fn run(args: RewriteArgs) -> Exit {
         write: args.write,
     };
     let out = match args.format {
-        PlanFormat::Json => run.json(),
-        PlanFormat::Human => run.human(),
+        RewriteFormatArg::Json => run.json(),
+        RewriteFormatArg::Human => run.human(),
     };
     write_stdout(out.as_bytes());
     status
@@ -132,8 +132,8 @@ fn choose_backend(
 /// What one rewrite did, for its report.
 struct Run<'a> {
     plan: &'a crate::rewrite::Plan,
-    dynamic: Option<&'a crate::dynamic::Outcome>,
-    verified: Option<&'a Result<crate::verify::Report, String>>,
+    dynamic: Option<&'a crate::dynamic::Eligibility>,
+    verified: Option<&'a Result<crate::verify::Comparison, String>>,
     written: Option<usize>,
     write: bool,
 }

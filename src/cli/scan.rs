@@ -12,8 +12,8 @@ pub(crate) struct ScanArgs {
     /// Files or directories to scan.
     paths: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = ScanFormatArg::Human)]
+    format: ScanFormatArg,
     /// Colour the human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -24,7 +24,7 @@ pub(crate) struct ScanArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Format {
+enum ScanFormatArg {
     Human,
     Json,
     Sarif,
@@ -52,18 +52,20 @@ pub(crate) fn run(args: ScanArgs) -> Exit {
     let result = scan(
         &paths,
         &ScanOptions {
-            keep_sources: matches!(args.format, Format::Human),
+            keep_sources: matches!(args.format, ScanFormatArg::Human),
             exclude,
         },
     );
     match args.format {
-        Format::Human => write_stdout(&report::human::render(&result, use_color(args.color))),
-        Format::Json => {
+        ScanFormatArg::Human => {
+            write_stdout(&report::human::render(&result, use_color(args.color)))
+        }
+        ScanFormatArg::Json => {
             // Streamed: a closed pipe (`| head`) just ends the output.
             let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             let _ = report::json::write(&result, &mut out).and_then(|()| out.flush());
         }
-        Format::Sarif => write_stdout(report::sarif::render(&result).as_bytes()),
+        ScanFormatArg::Sarif => write_stdout(report::sarif::render(&result).as_bytes()),
     }
     if result.has_errors() {
         Exit::Failure

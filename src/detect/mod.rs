@@ -27,7 +27,7 @@ pub use kinds::cabal2nix::{Source, SrcKind};
 pub use kinds::hackage::Pins;
 pub use kinds::hackage_direct::DirectPins;
 pub use kinds::source_overrides::{Entries, Override};
-pub use kinds::{Args, Batch, Detector, Empty, Finding, Kind, KindDecl, Pin, Target, TargetFn};
+pub use kinds::{Args, Batch, Detector, Empty, Finding, Kind, KindDecl, Pin, ReadTarget, TargetFn};
 /// The kinds' modules where other stages name them
 /// (`detect::cabal2nix::SrcKind`, `detect::source_overrides::Override`).
 pub(crate) use kinds::{cabal2nix, source_overrides};

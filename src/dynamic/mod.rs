@@ -20,7 +20,7 @@ use crate::nix::Nix;
 use crate::plan::{Changes, FileChange, Plan};
 use crate::scan::FileError;
 use crate::verify::{
-    CopyError, DEPTH, EvalError, Rewritten, Target, evaluating, rewritten_copy_of,
+    AttrTarget, CopyError, DEPTH, EvalError, Rewritten, evaluating, rewritten_copy_of,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -71,7 +71,7 @@ pub fn file_for(manifest_file: &str) -> String {
 
 /// The targets the repository's generated file records (empty when the
 /// repository does not use the dynamic backend).
-pub fn recorded(plan: &Plan) -> Vec<Target> {
+pub fn recorded(plan: &Plan) -> Vec<AttrTarget> {
     let Ok(text) = std::fs::read_to_string(plan.root.join(file_for(&plan.manifest_file))) else {
         return Vec::new();
     };
@@ -114,7 +114,7 @@ pub struct Refused {
 
 /// What the dynamic backend will generate.
 #[derive(Serialize)]
-pub struct Outcome {
+pub struct Eligibility {
     /// The generated file, relative to the repository root.
     pub file: String,
     pub targets: Vec<String>,
@@ -128,7 +128,7 @@ pub struct Outcome {
     pub(crate) copy: Option<Rewritten>,
 }
 
-impl Outcome {
+impl Eligibility {
     /// The human report: what is generated, what is left out and why.
     pub fn text(&self) -> String {
         let mut t = String::new();
@@ -184,8 +184,8 @@ impl Outcome {
 /// derivation are errors of the changes (nothing is written).
 pub fn changes(
     plan: &Plan,
-    targets: Option<&[Target]>,
-) -> Result<(Changes, Option<Outcome>), DynamicError> {
+    targets: Option<&[AttrTarget]>,
+) -> Result<(Changes, Option<Eligibility>), DynamicError> {
     let mut out = Changes::default();
     let file = file_for(&plan.manifest_file);
     let Some(targets) = targets else {
@@ -218,7 +218,7 @@ pub fn changes(
     let lib = copy.tmp.path().join("dynamic.nix");
     crate::verify::write_plain(&lib, NIXLIB_DYNAMIC)?;
 
-    let mut outcome = Outcome {
+    let mut outcome = Eligibility {
         file: file.clone(),
         targets: targets.iter().map(ToString::to_string).collect(),
         eligible: Vec::new(),
@@ -373,7 +373,7 @@ fn collect(lib: &Path, file: &Path, attr: &str) -> Result<Collection, EvalError>
 /// The same attribute from two targets (`default.nix:sites` and
 /// `default.nix:sites.aeson`) is kept once; two different values at one
 /// path, or one path inside another, are errors.
-fn dedup_and_check(outcome: &mut Outcome, errors: &mut Vec<FileError>) {
+fn dedup_and_check(outcome: &mut Eligibility, errors: &mut Vec<FileError>) {
     let mut seen: BTreeMap<Vec<String>, Leaf> = BTreeMap::new();
     for l in std::mem::take(&mut outcome.eligible) {
         match seen.get(&l.path) {
@@ -482,7 +482,7 @@ fn stored_files(
 /// The generated file. Its first line is the scanner's
 /// [`crate::scan::GENERATED_MARKER`]: the vendored nixlib's `import` and
 /// `builtins.path` are not sites to rewrite.
-fn render(o: &Outcome, up: usize, files: &[String], system: &str) -> String {
+fn render(o: &Eligibility, up: usize, files: &[String], system: &str) -> String {
     let mut t = String::new();
     let example = o.eligible.first().map(Leaf::attr).unwrap_or_default();
     let _ = writeln!(

@@ -6,11 +6,11 @@
 //! paths building the original target gives, without building the targets
 //! here.
 
-use super::Outcome;
+use super::Eligibility;
 use crate::manifest::nix_string;
 use crate::nix::{self, Nix, NixError};
 use crate::plan::Plan;
-use crate::verify::{EvalError, Report, Row, Target, evaluate_env};
+use crate::verify::{AttrTarget, Comparison, EvalError, Row, evaluate_env};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -50,9 +50,9 @@ const MIN_NIX: (u32, u32) = (2, 30);
 /// drvPaths on the original tree.
 pub fn compare(
     plan: &Plan,
-    outcome: &Outcome,
-    targets: &[Target],
-) -> Result<Report, DynamicVerifyError> {
+    outcome: &Eligibility,
+    targets: &[AttrTarget],
+) -> Result<Comparison, DynamicVerifyError> {
     let copy = outcome
         .copy
         .as_ref()
@@ -106,7 +106,7 @@ pub fn compare(
             });
         }
     }
-    Ok(Report { rows })
+    Ok(Comparison { rows })
 }
 
 /// A `nix` command with the backend's features on.
@@ -131,7 +131,7 @@ fn require_nix() -> Result<(), DynamicVerifyError> {
 
 /// The producers' drvPaths, evaluated with import-from-derivation disabled:
 /// this is the promise of the backend, so a failure here fails `--verify`.
-fn producer_drvs(file: &Path, outcome: &Outcome) -> Result<Vec<String>, NixError> {
+fn producer_drvs(file: &Path, outcome: &Eligibility) -> Result<Vec<String>, NixError> {
     let paths: Vec<String> = outcome
         .eligible
         .iter()

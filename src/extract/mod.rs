@@ -44,7 +44,7 @@ pub use stream::{Strip, decompress_only, extract_archive};
 
 /// What one extraction found.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub struct Extracted {
     /// Listed members written under the output directory.
     pub written: usize,
     /// Listed members not in the archive, in list order.
@@ -91,7 +91,7 @@ pub fn extract(
     list: &MemberList,
     out: &Path,
     strip: Strip,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Extracted> {
     use anyhow::Context;
     let meta = std::fs::metadata(archive).with_context(|| format!("{}", archive.display()))?;
     let mut dir = OutDir::create(out)?;

@@ -1,6 +1,6 @@
 //! Writing members under the output directory, never outside it.
 
-use super::{MemberList, Outcome};
+use super::{Extracted, MemberList};
 use anyhow::Context;
 use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
@@ -122,8 +122,8 @@ impl OutDir {
 }
 
 /// Copy the listed members from an unpacked index directory.
-pub fn copy_from_dir(src: &Path, list: &MemberList, out: &mut OutDir) -> anyhow::Result<Outcome> {
-    let mut outcome = Outcome::default();
+pub fn copy_from_dir(src: &Path, list: &MemberList, out: &mut OutDir) -> anyhow::Result<Extracted> {
+    let mut outcome = Extracted::default();
     // Relative source directories checked to be real directories.
     let mut real_dirs: HashSet<String> = HashSet::new();
     'members: for name in list.names() {

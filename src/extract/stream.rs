@@ -1,7 +1,7 @@
 //! The one streaming pass over a tar archive (gzip-compressed or plain).
 
 use super::members::is_safe_name;
-use super::{MemberList, OutDir, Outcome};
+use super::{Extracted, MemberList, OutDir};
 use anyhow::{Context, bail};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -23,7 +23,7 @@ pub enum Strip {
 
 /// Container format, read from the file's first bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub enum Container {
     /// gzip (single- or multi-member) around a tar stream.
     Gzip,
     /// Plain tar.
@@ -61,7 +61,7 @@ fn is_tar_header(block: &[u8]) -> bool {
 ///
 /// With `threaded` (and more than one CPU), gzip is inflated on its own
 /// thread while the caller reads.
-pub fn open(path: &Path, threaded: bool) -> anyhow::Result<(Format, Box<dyn BufRead>)> {
+pub fn open(path: &Path, threaded: bool) -> anyhow::Result<(Container, Box<dyn BufRead>)> {
     let file = File::open(path).with_context(|| format!("{}", path.display()))?;
     let mut inner = BufReader::with_capacity(BUF, file);
     let head = inner
@@ -76,9 +76,9 @@ pub fn open(path: &Path, threaded: bool) -> anyhow::Result<(Format, Box<dyn BufR
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         if threaded && cpus > 1 {
             let piped = super::pipe::Piped::new(gz).context("starting the inflate thread")?;
-            return Ok((Format::Gzip, Box::new(piped)));
+            return Ok((Container::Gzip, Box::new(piped)));
         }
-        return Ok((Format::Gzip, Box::new(BufReader::with_capacity(BUF, gz))));
+        return Ok((Container::Gzip, Box::new(BufReader::with_capacity(BUF, gz))));
     }
     if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         bail!("{p}: zstd-compressed archives are not supported (use .tar.gz, .tar or a directory)");
@@ -94,7 +94,7 @@ pub fn open(path: &Path, threaded: bool) -> anyhow::Result<(Format, Box<dyn BufR
     if !is_tar_header(head) {
         bail!("{p}: not a tar archive (nor gzip-compressed)");
     }
-    Ok((Format::Tar, Box::new(inner)))
+    Ok((Container::Tar, Box::new(inner)))
 }
 
 /// Decompress the whole archive and discard it; returns the number of
@@ -465,14 +465,14 @@ pub fn extract_archive(
     list: &MemberList,
     out: &mut OutDir,
     strip: Strip,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Extracted> {
     let threaded = std::env::var_os("IFD_BATCH_EXTRACT_THREADS").is_none_or(|v| v != "1");
     let (_, reader) = open(path, threaded)?;
     let p = path.display();
     let mut tar = Tar { r: reader };
     let mut found = vec![false; list.len()];
     let mut remaining = list.len();
-    let mut outcome = Outcome::default();
+    let mut outcome = Extracted::default();
     let mut top: Option<Option<Vec<u8>>> = None;
     let end = tar
         .walk(|name, flag, size, data| {

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct ProfileOptions {
     /// Report format: a table on stderr, or one JSON document on stdout.
-    pub format: Format,
+    pub format: ReportFormat,
     /// Write the report to this file instead.
     pub report: Option<PathBuf>,
     /// Files or directories to scan for attribution.
@@ -39,7 +39,7 @@ pub struct ProfileOptions {
 
 /// The report's format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub enum ReportFormat {
     Human,
     Json,
 }
@@ -153,7 +153,7 @@ fn plan(args: &ProfileOptions) -> (Vec<String>, Vec<PathBuf>) {
 
 /// How Nix ended.
 #[derive(Debug, Clone, Default)]
-pub struct Outcome {
+pub struct Profiled {
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
     /// Why the profile is partial (Nix missing, killed, failed).
@@ -231,7 +231,7 @@ pub fn run(args: ProfileOptions) -> Result<i32, ProfileError> {
     };
     let build_command = is_build_command(&cmd);
     let progress = !args.no_progress
-        && args.format == Format::Human
+        && args.format == ReportFormat::Human
         && args.report.is_none()
         && std::io::stderr().is_terminal();
 
@@ -250,7 +250,7 @@ pub fn run(args: ProfileOptions) -> Result<i32, ProfileError> {
             attrib::Index::new(&s.sites, &s.root)
         });
 
-    let mut outcome = Outcome::default();
+    let mut outcome = Profiled::default();
     let (version, warning) = nix_version(&program);
     outcome.nix_version = version;
     outcome.version_warning = warning;
@@ -268,7 +268,7 @@ pub fn run(args: ProfileOptions) -> Result<i32, ProfileError> {
     let mut child = match Nix::program(&program)
         .args(&full[1..])
         .spawn_streaming(nix_stdout(
-            args.format == Format::Json && args.report.is_none(),
+            args.format == ReportFormat::Json && args.report.is_none(),
         )) {
         Ok(c) => c,
         Err(e) => {
@@ -393,16 +393,16 @@ fn emit(
     cmd: &[String],
     p: &Profiler,
     idx: Option<&attrib::Index>,
-    outcome: &Outcome,
+    outcome: &Profiled,
     wall: f64,
 ) {
     let rep = report::Report::build(cmd, p, idx, outcome, wall);
     let text = match args.format {
-        Format::Json => match serde_json::to_string_pretty(&rep) {
+        ReportFormat::Json => match serde_json::to_string_pretty(&rep) {
             Ok(s) => s + "\n",
             Err(e) => format!("{{\"error\": \"cannot serialise the report: {e}\"}}\n"),
         },
-        Format::Human => rep.human(),
+        ReportFormat::Human => rep.human(),
     };
     match &args.report {
         Some(path) => {
@@ -413,7 +413,7 @@ fn emit(
                 );
             }
         }
-        None if args.format == Format::Json => {
+        None if args.format == ReportFormat::Json => {
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
         }
         None => {

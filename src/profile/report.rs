@@ -1,6 +1,6 @@
 //! The profile report: JSON document and human table.
 
-use super::Outcome;
+use super::Profiled;
 use super::attrib::{Index, SiteRef};
 use super::model::Profiler;
 use serde::Serialize;
@@ -117,7 +117,7 @@ impl Report {
         cmd: &[String],
         p: &Profiler,
         idx: Option<&Index>,
-        outcome: &Outcome,
+        outcome: &Profiled,
         wall: f64,
     ) -> Report {
         let site_of = |name: &str| idx.and_then(|i| i.lookup(name));
@@ -437,7 +437,7 @@ mod tests {
             &["nix-instantiate".into()],
             &p,
             None,
-            &Outcome::default(),
+            &Profiled::default(),
             0.0,
         );
         let text = r.human();

@@ -9,7 +9,7 @@
 use crate::dynamic;
 use crate::manifest::Materialize;
 use crate::plan::{Changes, Plan};
-use crate::verify::{self, Target};
+use crate::verify::{self, AttrTarget};
 
 /// Which backend, as asked for on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub enum Kind {
 #[derive(Default)]
 pub struct Applied {
     pub changes: Changes,
-    pub dynamic: Option<dynamic::Outcome>,
+    pub dynamic: Option<dynamic::Eligibility>,
 }
 
 /// One backend.
@@ -41,8 +41,8 @@ pub trait Backend {
         &self,
         plan: &Plan,
         applied: &Applied,
-        targets: &[Target],
-    ) -> Result<verify::Report, String> {
+        targets: &[AttrTarget],
+    ) -> Result<verify::Comparison, String> {
         let _ = applied;
         verify::compare(plan, targets).map_err(|e| e.to_string())
     }
@@ -63,7 +63,7 @@ pub struct Materialized {
 }
 
 /// Dynamic derivations for these targets.
-pub struct Dynamic(pub Vec<Target>);
+pub struct Dynamic(pub Vec<AttrTarget>);
 
 impl Backend for Ifd {
     fn changes(&self, plan: &Plan) -> Result<Applied, String> {
@@ -108,8 +108,8 @@ impl Backend for Dynamic {
         &self,
         plan: &Plan,
         applied: &Applied,
-        targets: &[Target],
-    ) -> Result<verify::Report, String> {
+        targets: &[AttrTarget],
+    ) -> Result<verify::Comparison, String> {
         match &applied.dynamic {
             Some(outcome) => {
                 dynamic::verify::compare(plan, outcome, targets).map_err(|e| e.to_string())
@@ -126,7 +126,7 @@ impl Backend for Dynamic {
 /// what is missing.
 pub fn choose(
     kind: Option<Kind>,
-    targets: &[Target],
+    targets: &[AttrTarget],
     systems: &[String],
     plan: &Plan,
 ) -> Result<Box<dyn Backend>, String> {

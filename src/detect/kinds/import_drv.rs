@@ -1,9 +1,9 @@
 //! `import` / `scopedImport` / `callPackage` of a derivation output.
 
-use crate::detect::drv::drv_output;
-pub use super::Target;
-use crate::detect::drv::Confidence;
+pub use super::ReadTarget;
 use super::{Args, Batch, Finding, Kind, KindDecl};
+use crate::detect::drv::Confidence;
+use crate::detect::drv::drv_output;
 use crate::syntax::scope::refers_to_builtin;
 use crate::syntax::{Call, Callee, leading_interpolation, unparen};
 use rnix::SyntaxNode;
@@ -49,7 +49,7 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     Some(
         Finding::new(Kind::ImportDrv, arity, message)
             .confidence(confidence)
-            .with(Args::ImportDrv(Target {
+            .with(Args::ImportDrv(ReadTarget {
                 function: fname.to_string(),
                 target: shown,
             })),

@@ -6,7 +6,7 @@
 //!
 //! A kind uses the shared analyses below it (`drv`, `multiplicity`,
 //! `helper`, `overlay`, `reason`) and this module's vocabulary ([`Finding`],
-//! [`Pin`], [`Target`]); never another kind, nor the whole-file decisions
+//! [`Pin`], [`ReadTarget`]); never another kind, nor the whole-file decisions
 //! above it (`generic::layer`, `conflicts`), which read the registry.
 
 use super::drv::Confidence;
@@ -92,8 +92,8 @@ kinds! {
     HackageDirect => hackage_direct::DirectPins,
     Cabal2nix => cabal2nix::Source,
     SourceOverrides => source_overrides::Entries,
-    ImportDrv => import_drv::Target,
-    ReadDrv => read_drv::Target,
+    ImportDrv => import_drv::ReadTarget,
+    ReadDrv => read_drv::ReadTarget,
     BuiltinFetch => builtin_fetch::Fetch,
 }
 
@@ -129,7 +129,7 @@ impl Args {
 /// The function and the derivation output it reads or imports (the text of
 /// the target expression): the data of `import-drv` and `read-drv` sites.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Target {
+pub struct ReadTarget {
     pub function: String,
     pub target: String,
 }

@@ -4,9 +4,9 @@
 //! `lib.fileContents`, `lib.importJSON`, `lib.importTOML`, `lib.pathType`, …
 //! (and so `fromJSON (readFile …)`).
 
-use crate::detect::drv::drv_output;
-pub use super::Target;
+pub use super::ReadTarget;
 use super::{Args, Batch, Finding, Kind, KindDecl, is_package_set_function};
+use crate::detect::drv::drv_output;
 use crate::syntax::scope::{refers_to_builtin_or_alias, refers_to_lib};
 use crate::syntax::{Call, Callee, attrset_get, unparen};
 use rnix::SyntaxNode;
@@ -101,7 +101,7 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     Some(
         Finding::new(Kind::ReadDrv, arity, message)
             .confidence(confidence)
-            .with(Args::ReadDrv(Target {
+            .with(Args::ReadDrv(ReadTarget {
                 function: fname.to_string(),
                 target: shown,
             })),
