@@ -132,31 +132,7 @@ mod tests {
     use super::*;
 
     /// Nix's global names: what a file sees without binding it.
-    const GLOBALS: &[&str] = &[
-        "abort",
-        "baseNameOf",
-        "break",
-        "builtins",
-        "derivation",
-        "derivationStrict",
-        "dirOf",
-        "false",
-        "fetchGit",
-        "fetchMercurial",
-        "fetchTarball",
-        "fetchTree",
-        "fromTOML",
-        "import",
-        "isNull",
-        "map",
-        "null",
-        "placeholder",
-        "removeAttrs",
-        "scopedImport",
-        "throw",
-        "toString",
-        "true",
-    ];
+    const GLOBALS: &[&str] = crate::syntax::scope::NIX_GLOBALS;
 
     fn tree(text: &str) -> SyntaxNode {
         let p = parse(text);

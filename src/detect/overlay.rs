@@ -507,7 +507,7 @@ pub fn movable(expr: &SyntaxNode, overlay: &Overlay, uses: &str) -> Result<(), S
             continue;
         };
         // Nix's global names are lexical: no `with` can shadow them.
-        if NIX_GLOBALS.contains(&name.as_str()) || name.starts_with("__") {
+        if crate::syntax::scope::NIX_GLOBALS.contains(&name.as_str()) || name.starts_with("__") {
             continue;
         }
         match binder(&ident, &name) {
@@ -544,28 +544,3 @@ pub fn movable(expr: &SyntaxNode, overlay: &Overlay, uses: &str) -> Result<(), S
     }
     Ok(())
 }
-
-/// The names Nix binds in its base environment (besides the `__` aliases).
-const NIX_GLOBALS: &[&str] = &[
-    "abort",
-    "baseNameOf",
-    "builtins",
-    "derivation",
-    "dirOf",
-    "false",
-    "fetchGit",
-    "fetchMercurial",
-    "fetchTarball",
-    "fetchTree",
-    "fromTOML",
-    "import",
-    "isNull",
-    "map",
-    "null",
-    "placeholder",
-    "removeAttrs",
-    "scopedImport",
-    "throw",
-    "toString",
-    "true",
-];

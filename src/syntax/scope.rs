@@ -166,6 +166,34 @@ fn binds_param(param: &SyntaxNode, name: &str) -> bool {
     }
 }
 
+/// The names Nix binds in its base environment (besides the `__`
+/// aliases): lexical, so no `with` can shadow them.
+pub const NIX_GLOBALS: &[&str] = &[
+    "abort",
+    "baseNameOf",
+    "break",
+    "builtins",
+    "derivation",
+    "derivationStrict",
+    "dirOf",
+    "false",
+    "fetchGit",
+    "fetchMercurial",
+    "fetchTarball",
+    "fetchTree",
+    "fromTOML",
+    "import",
+    "isNull",
+    "map",
+    "null",
+    "placeholder",
+    "removeAttrs",
+    "scopedImport",
+    "throw",
+    "toString",
+    "true",
+];
+
 /// Global builtins callable without `builtins.` (a subset: the ones detectors
 /// care about).
 pub const GLOBAL_BUILTINS: &[&str] = &[
