@@ -59,7 +59,9 @@ struct Located<'a> {
 }
 
 /// Plan one file's batchable Haskell sites, given with their calls in the
-/// scan's tree.
+/// scan's tree: locate each site's binding (first pass), plan the bindings,
+/// then the callee edits and the manifest entries (second pass, whose
+/// origins count every line the bindings and `other_edits` insert).
 pub(super) fn plan_file(
     text: &str,
     file: &str,
@@ -74,125 +76,168 @@ pub(super) fn plan_file(
         replaced_names: Default::default(),
     };
     let import_path = relative_path(parent_of(file), manifest_file);
-    // First pass: each site's binding, and the sources each binding holds.
     let mut binds: BTreeMap<(usize, String), BindPlan> = BTreeMap::new();
     let mut located: Vec<Located> = Vec::new();
     // Entries with placeholder origins: which sites conflict.
     let mut scratch = FileEntries::default();
     for &(site, call) in sites {
-        let found = (|| -> Result<Located, Reason> {
-            let callee = Callee::resolved(&call.head)
-                .ok_or_else(|| Reason::new(Code::Internal, "callee is not a name"))?;
-            let routed = overlay::is_routed(&callee);
-            let (name, key, bind) = match overlay::batchable(call, &callee)? {
-                None => {
-                    let name = callee
-                        .base
-                        .clone()
-                        .unwrap_or_else(|| BATCH_NAME.to_string());
-                    match resolve_name(&call.head, &name) {
-                        Binding::Value(v) => {
-                            (name, usize::from(v.text_range().start()), Bind::Existing(v))
-                        }
-                        _ => {
-                            return Err(Reason::new(
-                                Code::NotInOverlay,
-                                format!("`{name}` is not bound by a `let`"),
-                            ));
-                        }
-                    }
-                }
-                Some(route) => {
-                    let hself = route
-                        .set
-                        .clone()
-                        .unwrap_or_else(|| route.overlay.outer_param.clone());
-                    let anchor = route.overlay.anchor();
-                    let at = usize::from(anchor.text_range().start());
-                    // The first name that is this set's batch already, or
-                    // free (not bound, not planned for another set here).
-                    let chosen = overlay::batch_names(route.set.as_deref())
-                        .into_iter()
-                        .find_map(|name| match existing_binding(&route.overlay.body, &name) {
-                            Some(v) => (bound_set(&v).as_deref() == Some(hself.as_str()))
-                                .then(|| (name, usize::from(v.text_range().start()), Bind::Existing(v))),
-                            None => {
-                                let taken = binds.get(&(at, name.clone())).is_some_and(|p| {
-                                    matches!(&p.bind, Bind::New { hself: other, .. } if *other != hself)
-                                });
-                                (!taken).then(|| {
-                                    (
-                                        name.clone(),
-                                        at,
-                                        Bind::New {
-                                            anchor: anchor.clone(),
-                                            hself: hself.clone(),
-                                            name,
-                                        },
-                                    )
-                                })
-                            }
-                        });
-                    chosen.ok_or_else(|| {
-                        Reason::new(
-                            Code::Conflict,
-                            format!(
-                                "every name for the batch of `{hself}` is bound to another set in this overlay"
-                            ),
-                        )
-                    })?
-                }
-            };
-            // Two sets named alike (`a.ghc96`, `b.ghc96`) cannot share a name.
-            if let (Some(plan), Bind::New { hself, .. }) = (binds.get(&(key, name.clone())), &bind)
-                && let Bind::New { hself: other, .. } = &plan.bind
-                && other != hself
-            {
-                return Err(Reason::new(
-                    Code::Conflict,
-                    format!("`{name}` is already the batch of `{other}` in this overlay"),
-                ));
-            }
-            add_entries(&mut scratch, site, file, manifest_file, String::new())?;
-            let plan = binds
-                .entry((key, name.clone()))
-                .or_insert_with(|| BindPlan {
-                    bind,
-                    sources: BTreeMap::new(),
-                    edited: false,
-                });
-            for (name, src) in caller_sources(text, site, call) {
-                match plan.sources.get(&name) {
-                    Some(other) if *other != src => {
-                        return Err(Reason::new(
-                            Code::Conflict,
-                            format!(
-                                "`{name}` is already in this overlay's batch with another value ({})",
-                                other.text
-                            ),
-                        ));
-                    }
-                    _ => {
-                        plan.sources.insert(name, src);
-                    }
-                }
-            }
-            plan.edited |= !routed;
-            Ok(Located {
-                site,
-                call,
-                routed,
-                routed_callee: format!("{name}.{}", callee.name()),
-            })
-        })();
-        match found {
+        match locate(
+            text,
+            file,
+            manifest_file,
+            site,
+            call,
+            &mut binds,
+            &mut scratch,
+        ) {
             Ok(l) => located.push(l),
             Err(reason) => out
                 .outcomes
                 .push(outcome(site, Action::Skipped, Some(reason))),
         }
     }
-    // The bindings: new ones (where a site is edited), existing ones updated.
+    let bind_edits = binding_edits(text, file, &import_path, &binds);
+    route_sites(
+        &mut out,
+        text,
+        file,
+        manifest_file,
+        located,
+        &bind_edits,
+        other_edits,
+    );
+    out.edits.extend(bind_edits);
+    out
+}
+
+/// First pass, one site: the binding it goes through (planned in `binds`,
+/// with the sources it gives), or why it is left alone.
+fn locate<'a>(
+    text: &str,
+    file: &str,
+    manifest_file: &str,
+    site: &'a Site,
+    call: &'a Call,
+    binds: &mut BTreeMap<(usize, String), BindPlan>,
+    scratch: &mut FileEntries,
+) -> Result<Located<'a>, Reason> {
+    let callee = Callee::resolved(&call.head)
+        .ok_or_else(|| Reason::new(Code::Internal, "callee is not a name"))?;
+    let routed = overlay::is_routed(&callee);
+    let (name, key, bind) = match overlay::batchable(call, &callee)? {
+        None => {
+            let name = callee
+                .base
+                .clone()
+                .unwrap_or_else(|| BATCH_NAME.to_string());
+            match resolve_name(&call.head, &name) {
+                Binding::Value(v) => (name, usize::from(v.text_range().start()), Bind::Existing(v)),
+                _ => {
+                    return Err(Reason::new(
+                        Code::NotInOverlay,
+                        format!("`{name}` is not bound by a `let`"),
+                    ));
+                }
+            }
+        }
+        Some(route) => choose_binding(&route, binds)?,
+    };
+    // Two sets named alike (`a.ghc96`, `b.ghc96`) cannot share a name.
+    if let (Some(plan), Bind::New { hself, .. }) = (binds.get(&(key, name.clone())), &bind)
+        && let Bind::New { hself: other, .. } = &plan.bind
+        && other != hself
+    {
+        return Err(Reason::new(
+            Code::Conflict,
+            format!("`{name}` is already the batch of `{other}` in this overlay"),
+        ));
+    }
+    add_entries(scratch, site, file, manifest_file, String::new())?;
+    let plan = binds
+        .entry((key, name.clone()))
+        .or_insert_with(|| BindPlan {
+            bind,
+            sources: BTreeMap::new(),
+            edited: false,
+        });
+    for (name, src) in caller_sources(text, site, call) {
+        match plan.sources.get(&name) {
+            Some(other) if *other != src => {
+                return Err(Reason::new(
+                    Code::Conflict,
+                    format!(
+                        "`{name}` is already in this overlay's batch with another value ({})",
+                        other.text
+                    ),
+                ));
+            }
+            _ => {
+                plan.sources.insert(name, src);
+            }
+        }
+    }
+    plan.edited |= !routed;
+    Ok(Located {
+        site,
+        call,
+        routed,
+        routed_callee: format!("{name}.{}", callee.name()),
+    })
+}
+
+/// The binding a route's batch goes through: the first name that is this
+/// set's batch already, or free (not bound, not planned for another set).
+fn choose_binding(
+    route: &overlay::Route,
+    binds: &BTreeMap<(usize, String), BindPlan>,
+) -> Result<(String, usize, Bind), Reason> {
+    let hself = route
+        .set
+        .clone()
+        .unwrap_or_else(|| route.overlay.outer_param.clone());
+    let anchor = route.overlay.anchor();
+    let at = usize::from(anchor.text_range().start());
+    // The first name that is this set's batch already, or
+    // free (not bound, not planned for another set here).
+    let chosen = overlay::batch_names(route.set.as_deref())
+        .into_iter()
+        .find_map(|name| match existing_binding(&route.overlay.body, &name) {
+            Some(v) => (bound_set(&v).as_deref() == Some(hself.as_str()))
+                .then(|| (name, usize::from(v.text_range().start()), Bind::Existing(v))),
+            None => {
+                let taken = binds.get(&(at, name.clone())).is_some_and(
+                    |p| matches!(&p.bind, Bind::New { hself: other, .. } if *other != hself),
+                );
+                (!taken).then(|| {
+                    (
+                        name.clone(),
+                        at,
+                        Bind::New {
+                            anchor: anchor.clone(),
+                            hself: hself.clone(),
+                            name,
+                        },
+                    )
+                })
+            }
+        });
+    chosen.ok_or_else(|| {
+        Reason::new(
+            Code::Conflict,
+            format!(
+                "every name for the batch of `{hself}` is bound to another set in this overlay"
+            ),
+        )
+    })
+}
+
+/// The bindings: new ones (where a site is edited), existing ones updated.
+fn binding_edits(
+    text: &str,
+    file: &str,
+    import_path: &str,
+    binds: &BTreeMap<(usize, String), BindPlan>,
+) -> Vec<TextEdit> {
     let mut bind_edits = Vec::new();
     // New batches, by anchor: one edit each.
     let mut new_at: BTreeMap<usize, (SyntaxNode, Vec<NewBatch>)> = BTreeMap::new();
@@ -214,7 +259,7 @@ pub(super) fn plan_file(
                 bind_edits.extend(update_binding(
                     text,
                     file,
-                    &import_path,
+                    import_path,
                     value,
                     &plan.sources,
                 ));
@@ -224,8 +269,21 @@ pub(super) fn plan_file(
     for (anchor, batches) in new_at.values_mut() {
         // The overlay's own batch first.
         batches.sort_by_key(|(name, _, _)| (*name != BATCH_NAME, name.to_string()));
-        bind_edits.push(new_binding(text, file, &import_path, anchor, batches));
+        bind_edits.push(new_binding(text, file, import_path, anchor, batches));
     }
+    bind_edits
+}
+
+/// Second pass: each located site's manifest entries and callee edit.
+fn route_sites(
+    out: &mut FilePlan,
+    text: &str,
+    file: &str,
+    manifest_file: &str,
+    located: Vec<Located>,
+    bind_edits: &[TextEdit],
+    other_edits: &[TextEdit],
+) {
     // Origins name lines of the rewritten file, so a second run agrees.
     let shift = |offset: usize| -> isize {
         bind_edits
@@ -265,8 +323,6 @@ pub(super) fn plan_file(
             Err(reason) => outcome(l.site, Action::Skipped, Some(reason)),
         });
     }
-    out.edits.extend(bind_edits);
-    out
 }
 
 /// What a `callCabal2nix` site gives the batch binding: a source that is
