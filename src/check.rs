@@ -1,7 +1,6 @@
 //! `ifd-batch check`: the pre-commit hook. Checks only the files it is
 //! given (the staged ones) and the manifest; `--fix` rewrites them.
 
-use crate::manifest::Manifest;
 use crate::plan::Plan;
 
 /// One problem, as `file:line:col: kind: message`.
@@ -73,12 +72,7 @@ pub fn problems(plan: &Plan, checked: Option<&[String]>) -> Vec<Problem> {
             message: e.message.clone(),
         });
     }
-    let old = plan
-        .manifest_old
-        .as_deref()
-        .map(Manifest::parse)
-        .and_then(Result::ok)
-        .unwrap_or_default();
+    let old = plan.manifest_on_disk.clone().unwrap_or_default();
     let files: Vec<&String> = plan.manifest.files.keys().chain(old.files.keys()).collect();
     for file in files {
         if checked.is_some_and(|c| !c.contains(file)) {

@@ -83,10 +83,9 @@ pub fn changes(
     systems: &[String],
 ) -> Result<Changes, MaterializeError> {
     let old = plan
-        .manifest_old
-        .as_deref()
-        .and_then(|m| Manifest::parse(m).ok())
-        .and_then(|m| m.materialize);
+        .manifest_on_disk
+        .as_ref()
+        .and_then(|m| m.materialize.clone());
     let mut manifest = plan.manifest.clone();
     manifest.materialize = conf.cloned();
     let mut out = Changes {

@@ -63,6 +63,8 @@ pub struct Plan {
     pub manifest: Manifest,
     /// Current manifest text (None when absent) and the planned one.
     pub manifest_old: Option<String>,
+    /// The current manifest, parsed once (None: absent or unreadable).
+    pub manifest_on_disk: Option<Manifest>,
     pub manifest_new: Option<String>,
     pub changes: Vec<FileChange>,
     /// Files to delete (relative to the root): materialized files no

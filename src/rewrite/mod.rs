@@ -58,7 +58,9 @@ pub fn plan_files(
     exclude: &Exclude,
 ) -> Plan {
     let manifest_old = std::fs::read_to_string(root.join(manifest_file)).ok();
-    let mut manifest_error = None;
+    // The manifest on disk, parsed once.
+    let on_disk = manifest_old.as_deref().map(Manifest::parse);
+    let mut errors = Vec::new();
     // Each file is planned in its scan task, while its tree is alive.
     let opts = ScanOptions {
         keep_sources: false,
@@ -69,15 +71,11 @@ pub fn plan_files(
     let ((scanned, planned), mut manifest) = match files {
         None => (scan(&[root.to_path_buf()]), Manifest::default()),
         Some(files) => {
-            let paths: Vec<PathBuf> = files
-                .iter()
-                .map(|f| root.join(f))
-                .filter(|p| p.exists())
-                .collect();
-            let mut base = match manifest_old.as_deref().map(Manifest::parse) {
-                Some(Ok(m)) => m,
+            // A subset: the manifest keeps every other file's entries.
+            let mut base = match &on_disk {
+                Some(Ok(m)) => m.clone(),
                 Some(Err(e)) => {
-                    manifest_error = Some(FileError::whole(
+                    errors.push(FileError::whole(
                         manifest_file,
                         format!("{e}; re-run `ifd-batch rewrite --write` on the whole repository"),
                     ));
@@ -89,6 +87,11 @@ pub fn plan_files(
                 base.files
                     .remove(&crate::scan::relative_name(root, &root.join(f)));
             }
+            let paths: Vec<PathBuf> = files
+                .iter()
+                .map(|f| root.join(f))
+                .filter(|p| p.exists())
+                .collect();
             let scanned = if paths.is_empty() {
                 (Scan::default(), BTreeMap::new())
             } else {
@@ -97,23 +100,13 @@ pub fn plan_files(
             (scanned, base)
         }
     };
-    let mut sites = Vec::new();
-    for s in &scanned.sites {
-        if s.kind.decl().batch == Batch::No || !s.batchable {
-            let reason = match (&s.reason, s.reason_code) {
-                (Some(m), Some(code)) => Reason::new(code, m.clone()),
-                _ => Reason::new(Code::NotSupported, "not a batchable kind"),
-            };
-            sites.push(outcome(s, Action::Skipped, Some(reason)));
-        }
-    }
+    let mut sites = skipped(&scanned);
+    errors.extend(scanned.errors.iter().cloned());
     let mut changes = Vec::new();
-    let mut errors = scanned.errors.clone();
-    errors.extend(manifest_error);
-    let mut generic_groups: Vec<String> = Vec::new();
+    let mut groups: Vec<String> = Vec::new();
     for (file, p) in planned {
         sites.extend(p.outcomes);
-        generic_groups.extend(p.groups);
+        groups.extend(p.groups);
         errors.extend(p.error);
         if !p.entries.is_empty() {
             manifest.files.insert(file.clone(), p.entries);
@@ -131,32 +124,49 @@ pub fn plan_files(
     sites.sort_by(|a, b| {
         (a.file.as_str(), a.line, a.column).cmp(&(b.file.as_str(), b.line, b.column))
     });
+    let manifest_on_disk = on_disk.and_then(Result::ok);
     if manifest.materialize.is_none() {
-        manifest.materialize = manifest_old
-            .as_deref()
-            .and_then(|m| Manifest::parse(m).ok())
-            .and_then(|m| m.materialize);
+        manifest.materialize = manifest_on_disk
+            .as_ref()
+            .and_then(|m| m.materialize.clone());
     }
     // Generic groups import the manifest too (`.group`), even without entries.
-    let manifest_new =
-        (manifest.count() > 0 || !generic_groups.is_empty()).then(|| manifest.render());
-    if let Some(m) = &manifest_new
-        && let Some(e) = reparse_error(m, manifest_file)
-    {
-        errors.push(e);
-    }
+    let manifest_new = (manifest.count() > 0 || !groups.is_empty()).then(|| manifest.render());
+    errors.extend(
+        manifest_new
+            .as_deref()
+            .and_then(|m| reparse_error(m, manifest_file)),
+    );
     Plan {
         root: root.to_path_buf(),
         manifest_file: manifest_file.to_string(),
         manifest,
         manifest_old,
+        manifest_on_disk,
         manifest_new,
         changes,
         removals: Vec::new(),
         sites,
-        groups: generic_groups,
+        groups,
         errors,
     }
+}
+
+/// The outcomes of the sites the rewrite leaves alone (not batchable, with
+/// the reason `detect` gave).
+fn skipped(scanned: &Scan) -> Vec<SiteOutcome> {
+    scanned
+        .sites
+        .iter()
+        .filter(|s| s.kind.decl().batch == Batch::No || !s.batchable)
+        .map(|s| {
+            let reason = match (&s.reason, s.reason_code) {
+                (Some(m), Some(code)) => Reason::new(code, m.clone()),
+                _ => Reason::new(Code::NotSupported, "not a batchable kind"),
+            };
+            outcome(s, Action::Skipped, Some(reason))
+        })
+        .collect()
 }
 
 /// One file's rewrite, planned in its scan task.
