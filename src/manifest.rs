@@ -243,6 +243,146 @@ fn variant_key(name: &str, src: &Given, options: &Given) -> String {
     format!("{name}~{h:08x}")
 }
 
+fn bad(what: &str) -> String {
+    format!("unexpected manifest shape: {what}")
+}
+
+/// The value of `name = …;` in the manifest's top `let`.
+fn let_binding(let_in: &rnix::SyntaxNode, name: &str) -> Option<rnix::SyntaxNode> {
+    let_in
+        .children()
+        .filter(|c| c.kind() == rnix::SyntaxKind::NODE_ATTRPATH_VALUE)
+        .find(|c| {
+            c.first_child()
+                .and_then(|p| p.first_child())
+                .and_then(|a| crate::syntax::attr_name(&a))
+                .as_deref()
+                == Some(name)
+        })
+        .and_then(|c| c.children().nth(1))
+}
+
+/// `materialize = { dir = ./ifd-batch; targets = [ … ]; };`
+fn parse_materialize(m: &rnix::SyntaxNode) -> Result<Materialize, String> {
+    use crate::syntax::{attrset_get, string_literal};
+    let dir = attrset_get(m, "dir")
+        .map(|d| d.text().to_string())
+        .and_then(|d| d.strip_prefix("./").map(str::to_string))
+        .ok_or_else(|| bad("materialize.dir"))?;
+    let targets = attrset_get(m, "targets")
+        .map(|l| l.children().filter_map(|x| string_literal(&x)).collect())
+        .unwrap_or_default();
+    Ok(Materialize { dir, targets })
+}
+
+/// One file's entries: its sections, with the origins as data (per
+/// version) or, else, the trailing comments.
+fn parse_file_entries(file: &str, value: &rnix::SyntaxNode) -> Result<FileEntries, String> {
+    use crate::syntax::{attr_name, attrset_entries, attrset_get, string_literal, unparen};
+    let mut e = FileEntries::default();
+    let mut data_origins: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if let Some(o) = attrset_get(value, "origins") {
+        for (k, v) in attrset_entries(&o).into_iter().flatten() {
+            if let Some(text) = v.and_then(|v| string_literal(&v)) {
+                data_origins.insert(k, text.split(", ").map(str::to_string).collect());
+            }
+        }
+    }
+    for (section, body) in attrset_entries(value).ok_or_else(|| bad(file))? {
+        if section == "origins" {
+            continue;
+        }
+        let body = body.ok_or_else(|| bad(&section))?;
+        for entry in body
+            .children()
+            .filter(|c| c.kind() == rnix::SyntaxKind::NODE_ATTRPATH_VALUE)
+        {
+            let name = entry
+                .first_child()
+                .and_then(|p| p.first_child())
+                .and_then(|a| attr_name(&a))
+                .ok_or_else(|| bad("entry name"))?;
+            let v = entry
+                .children()
+                .nth(1)
+                .map(|v| unparen(&v))
+                .ok_or_else(|| bad(&name))?;
+            let origins = trailing_origins(&entry);
+            match section.as_str() {
+                "hackage" => parse_hackage(&mut e, &name, &v, &origins, &data_origins),
+                "hackageDirect" => {
+                    let d = parse_direct(&v, origins).ok_or_else(|| bad(&name))?;
+                    e.hackage_direct.insert(name, d);
+                }
+                "cabal2nix" => {
+                    let c = parse_cabal2nix(&v, origins).ok_or_else(|| bad(&name))?;
+                    e.cabal2nix.insert(name, c);
+                }
+                other => return Err(bad(other)),
+            }
+        }
+    }
+    Ok(e)
+}
+
+/// `NAME = "1.0";` or `NAME = [ "1.0" "2.0" ];`
+fn parse_hackage(
+    e: &mut FileEntries,
+    name: &str,
+    v: &rnix::SyntaxNode,
+    origins: &[Origin],
+    data_origins: &BTreeMap<String, Vec<String>>,
+) {
+    use crate::syntax::string_literal;
+    let versions: Vec<String> = if v.kind() == rnix::SyntaxKind::NODE_LIST {
+        v.children().filter_map(|x| string_literal(&x)).collect()
+    } else {
+        string_literal(v).into_iter().collect()
+    };
+    for ver in versions {
+        let origins = data_origins
+            .get(&format!("hackage/{name}/{ver}"))
+            .map_or(origins, Vec::as_slice);
+        for o in origins
+            .iter()
+            .cloned()
+            .chain(origins.is_empty().then(String::new))
+        {
+            e.add_hackage(name, &ver, o);
+        }
+    }
+}
+
+/// `NAME = { ver = "…"; sha256 = "…"; };`
+fn parse_direct(v: &rnix::SyntaxNode, origins: Vec<Origin>) -> Option<Direct> {
+    use crate::syntax::{attrset_get, string_literal};
+    let get = |k: &str| attrset_get(v, k).and_then(|x| string_literal(&x));
+    Some(Direct {
+        version: get("ver")?,
+        sha256: get("sha256")?,
+        origins,
+    })
+}
+
+/// `KEY = { [name = "…";] src = …; | callerSource = true; [options = "…"; | callerOptions = true;] };`
+fn parse_cabal2nix(v: &rnix::SyntaxNode, origins: Vec<Origin>) -> Option<Cabal2nix> {
+    use crate::syntax::{attrset_get, string_literal};
+    let flag = |k: &str| attrset_get(v, k).is_some_and(|x| x.text() == "true");
+    let src = attrset_get(v, "src")
+        .map(|x| Given::Text(x.text().to_string()))
+        .or_else(|| flag("callerSource").then_some(Given::Caller))?;
+    let options = attrset_get(v, "options")
+        .and_then(|x| string_literal(&x))
+        .map(Given::Text)
+        .or_else(|| flag("callerOptions").then_some(Given::Caller))
+        .unwrap_or(Given::Text(String::new()));
+    Some(Cabal2nix {
+        src,
+        options,
+        origins,
+    })
+}
+
 /// `# a.nix:3, b.nix:7` after an entry on the same line.
 fn trailing_origins(entry: &rnix::SyntaxNode) -> Vec<Origin> {
     let mut next = entry.next_sibling_or_token();
@@ -322,7 +462,7 @@ impl Manifest {
     /// Read a manifest written by [`Manifest::render`] (entries and their
     /// origin comments; the vendored nixlib is ignored).
     pub fn parse(text: &str) -> Result<Manifest, String> {
-        use crate::syntax::{attr_name, attrset_entries, string_literal, unparen};
+        use crate::syntax::{attrset_entries, unparen};
         use rnix::SyntaxKind::*;
         let parse = crate::syntax::parse(text);
         if let Some(e) = parse.errors().first() {
@@ -335,136 +475,18 @@ impl Manifest {
             .map(|n| unparen(&n))
             .filter(|n| n.kind() == NODE_LET_IN)
             .ok_or("the manifest is not `let … in …`")?;
-        let manifests = let_in
-            .children()
-            .filter(|c| c.kind() == NODE_ATTRPATH_VALUE)
-            .find(|c| {
-                c.first_child()
-                    .and_then(|p| p.first_child())
-                    .and_then(|a| attr_name(&a))
-                    .as_deref()
-                    == Some("manifests")
-            })
-            .and_then(|c| c.children().nth(1))
-            .ok_or("the manifest has no `manifests` binding")?;
-        let bad = |what: &str| format!("unexpected manifest shape: {what}");
-        let mut out = Manifest::default();
-        let binding = |name: &str| {
-            let_in
-                .children()
-                .filter(|c| c.kind() == NODE_ATTRPATH_VALUE)
-                .find(|c| {
-                    c.first_child()
-                        .and_then(|p| p.first_child())
-                        .and_then(|a| attr_name(&a))
-                        .as_deref()
-                        == Some(name)
-                })
-                .and_then(|c| c.children().nth(1))
+        let manifests =
+            let_binding(&let_in, "manifests").ok_or("the manifest has no `manifests` binding")?;
+        let mut out = Manifest {
+            materialize: let_binding(&let_in, "materialize")
+                .map(|m| parse_materialize(&m))
+                .transpose()?,
+            ..Manifest::default()
         };
-        if let Some(m) = binding("materialize") {
-            let dir = crate::syntax::attrset_get(&m, "dir")
-                .map(|d| d.text().to_string())
-                .and_then(|d| d.strip_prefix("./").map(str::to_string))
-                .ok_or_else(|| bad("materialize.dir"))?;
-            let targets = crate::syntax::attrset_get(&m, "targets")
-                .map(|l| l.children().filter_map(|x| string_literal(&x)).collect())
-                .unwrap_or_default();
-            out.materialize = Some(Materialize { dir, targets });
-        }
         for (file, value) in attrset_entries(&manifests).ok_or_else(|| bad("manifests"))? {
             let value = value.ok_or_else(|| bad("inherit in manifests"))?;
-            let mut e = FileEntries::default();
-            // The origins as data (per version), else the trailing comments.
-            let mut data_origins: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            if let Some(o) = crate::syntax::attrset_get(&value, "origins") {
-                for (k, v) in attrset_entries(&o).into_iter().flatten() {
-                    if let Some(text) = v.and_then(|v| string_literal(&v)) {
-                        data_origins.insert(k, text.split(", ").map(str::to_string).collect());
-                    }
-                }
-            }
-            for (section, body) in attrset_entries(&value).ok_or_else(|| bad(&file))? {
-                if section == "origins" {
-                    continue;
-                }
-                let body = body.ok_or_else(|| bad(&section))?;
-                for entry in body.children().filter(|c| c.kind() == NODE_ATTRPATH_VALUE) {
-                    let name = entry
-                        .first_child()
-                        .and_then(|p| p.first_child())
-                        .and_then(|a| attr_name(&a))
-                        .ok_or_else(|| bad("entry name"))?;
-                    let v = entry
-                        .children()
-                        .nth(1)
-                        .map(|v| unparen(&v))
-                        .ok_or_else(|| bad(&name))?;
-                    let origins = trailing_origins(&entry);
-                    match section.as_str() {
-                        "hackage" => {
-                            let versions: Vec<String> = if v.kind() == NODE_LIST {
-                                v.children().filter_map(|x| string_literal(&x)).collect()
-                            } else {
-                                string_literal(&v).into_iter().collect()
-                            };
-                            for ver in versions {
-                                let origins = data_origins
-                                    .get(&format!("hackage/{name}/{ver}"))
-                                    .unwrap_or(&origins);
-                                for o in origins
-                                    .iter()
-                                    .cloned()
-                                    .chain(origins.is_empty().then(String::new))
-                                {
-                                    e.add_hackage(&name, &ver, o);
-                                }
-                            }
-                        }
-                        "hackageDirect" => {
-                            let get = |k: &str| {
-                                crate::syntax::attrset_get(&v, k).and_then(|x| string_literal(&x))
-                            };
-                            let (Some(ver), Some(sha)) = (get("ver"), get("sha256")) else {
-                                return Err(bad(&name));
-                            };
-                            e.hackage_direct.insert(
-                                name,
-                                Direct {
-                                    version: ver,
-                                    sha256: sha,
-                                    origins,
-                                },
-                            );
-                        }
-                        "cabal2nix" => {
-                            let caller = crate::syntax::attrset_get(&v, "callerSource")
-                                .is_some_and(|x| x.text() == "true");
-                            let src = crate::syntax::attrset_get(&v, "src")
-                                .map(|x| Given::Text(x.text().to_string()))
-                                .or_else(|| caller.then_some(Given::Caller))
-                                .ok_or_else(|| bad(&name))?;
-                            let caller_options = crate::syntax::attrset_get(&v, "callerOptions")
-                                .is_some_and(|x| x.text() == "true");
-                            let options = crate::syntax::attrset_get(&v, "options")
-                                .and_then(|x| string_literal(&x))
-                                .map(Given::Text)
-                                .or_else(|| caller_options.then_some(Given::Caller))
-                                .unwrap_or(Given::Text(String::new()));
-                            e.cabal2nix.insert(
-                                name,
-                                Cabal2nix {
-                                    src,
-                                    options,
-                                    origins,
-                                },
-                            );
-                        }
-                        other => return Err(bad(other)),
-                    }
-                }
-            }
-            out.files.insert(file, e);
+            out.files
+                .insert(file.clone(), parse_file_entries(&file, &value)?);
         }
         Ok(out)
     }
