@@ -235,20 +235,7 @@ pub fn run(args: ProfileOptions) -> Result<i32, ProfileError> {
         && args.report.is_none()
         && std::io::stderr().is_terminal();
 
-    // Scan in the background while Nix runs.
-    let scan_roots = roots.clone();
-    let scanner = std::thread::Builder::new()
-        .stack_size(crate::scan::WORKER_STACK)
-        .spawn(move || {
-            let s = crate::scan::scan(
-                &scan_roots,
-                &crate::scan::ScanOptions {
-                    keep_sources: false,
-                    exclude: Default::default(),
-                },
-            );
-            attrib::Index::new(&s.sites, &s.root)
-        });
+    let scanner = scan_in_background(roots);
 
     let mut outcome = Profiled::default();
     let (version, warning) = nix_version(&program);
@@ -283,27 +270,76 @@ pub fn run(args: ProfileOptions) -> Result<i32, ProfileError> {
     };
 
     let (tx, rx) = mpsc::channel::<(f64, String)>();
-    let reader = child.stderr.take().map(|stderr| {
-        std::thread::spawn(move || {
-            let mut r = BufReader::new(stderr);
-            let mut buf = Vec::new();
-            loop {
-                buf.clear();
-                match r.read_until(b'\n', &mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        let t = t0.elapsed().as_secs_f64();
-                        let line = String::from_utf8_lossy(&buf);
-                        let line = line.trim_end_matches(['\n', '\r']).to_string();
-                        if tx.send((t, line)).is_err() {
-                            break;
-                        }
+    let reader = child
+        .stderr
+        .take()
+        .map(|stderr| read_lines_timed(stderr, t0, tx));
+    follow(&rx, &mut profiler, progress, t0);
+    if let Some(r) = reader {
+        let _ = r.join();
+    }
+    let status = child.wait();
+    let wall = t0.elapsed().as_secs_f64();
+    profiler.finish(wall);
+    let code = exit_code(status, &program, &mut outcome);
+    let idx = scanner.ok().and_then(|h| h.join().ok());
+    emit(&args, &cmd, &profiler, idx.as_ref(), &outcome, wall);
+    Ok(code)
+}
+
+/// Scan the roots in the background while Nix runs: the sites builds are
+/// attributed to.
+fn scan_in_background(
+    roots: Vec<std::path::PathBuf>,
+) -> std::io::Result<std::thread::JoinHandle<attrib::Index>> {
+    std::thread::Builder::new()
+        .stack_size(crate::scan::WORKER_STACK)
+        .spawn(move || {
+            let s = crate::scan::scan(
+                &roots,
+                &crate::scan::ScanOptions {
+                    keep_sources: false,
+                    exclude: Default::default(),
+                },
+            );
+            attrib::Index::new(&s.sites, &s.root)
+        })
+}
+
+/// Nix's stderr, line by line, each with the time it arrived.
+fn read_lines_timed(
+    stderr: std::process::ChildStderr,
+    t0: Instant,
+    tx: mpsc::Sender<(f64, String)>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut r = BufReader::new(stderr);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match r.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let t = t0.elapsed().as_secs_f64();
+                    let line = String::from_utf8_lossy(&buf);
+                    let line = line.trim_end_matches(['\n', '\r']).to_string();
+                    if tx.send((t, line)).is_err() {
+                        break;
                     }
                 }
             }
-        })
-    });
+        }
+    })
+}
 
+/// Feed the profiler every event until Nix ends, passing Nix's own
+/// messages through, with a progress line on a terminal.
+fn follow(
+    rx: &mpsc::Receiver<(f64, String)>,
+    profiler: &mut Profiler,
+    progress: bool,
+    t0: Instant,
+) {
     let stderr = std::io::stderr();
     let colour = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut shown = false;
@@ -347,14 +383,16 @@ pub fn run(args: ProfileOptions) -> Result<i32, ProfileError> {
     if shown {
         let _ = write!(stderr.lock(), "\r\x1b[K");
     }
-    if let Some(r) = reader {
-        let _ = r.join();
-    }
-    let status = child.wait();
-    let wall = t0.elapsed().as_secs_f64();
-    profiler.finish(wall);
+}
 
-    let code = match status {
+/// Nix's exit status as ifd-batch's (a signal: 128 + it), noted in the
+/// report.
+fn exit_code(
+    status: std::io::Result<std::process::ExitStatus>,
+    program: &str,
+    outcome: &mut Profiled,
+) -> i32 {
+    match status {
         Ok(st) => {
             outcome.exit_code = st.code();
             #[cfg(unix)]
@@ -382,10 +420,7 @@ pub fn run(args: ProfileOptions) -> Result<i32, ProfileError> {
             outcome.error = Some(format!("waiting for {program}: {e}"));
             1
         }
-    };
-    let idx = scanner.ok().and_then(|h| h.join().ok());
-    emit(&args, &cmd, &profiler, idx.as_ref(), &outcome, wall);
-    Ok(code)
+    }
 }
 
 fn emit(
