@@ -9,7 +9,7 @@
 //! attributes evaluate from the materialized files to the oracle's drvPaths.
 
 use crate::support::nix::{self, Nix};
-use crate::support::tools::copy_dir;
+use crate::support::tools::{copy_dir, ifd_batch};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -107,27 +107,6 @@ fn scratch() -> tempfile::TempDir {
         .output();
     assert!(git.is_ok_and(|o| o.status.success()), "git init");
     tmp
-}
-
-/// `ifd-batch ARGS` in `dir`, with the test settings (no extra platforms).
-fn ifd_batch(args: &[&str], dir: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ifd-batch"))
-        .args(args)
-        .current_dir(dir)
-        .env(
-            "NIX_CONFIG",
-            std::env::var("NIX_CONFIG").unwrap_or_else(|_| nix::NIX_CONFIG.to_string()),
-        )
-        .output()
-        .expect("run ifd-batch");
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 /// `(import ./. { }).ATTR` in `dir` as JSON (system → name → value).

@@ -13,7 +13,7 @@
 //! Missing, the tests say SKIPPED — under `CI=true` they fail.
 
 use crate::support::nix::{self, Nix};
-use crate::support::tools::copy_dir;
+use crate::support::tools::{copy_dir, ifd_batch_env};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -133,28 +133,15 @@ fn scratch() -> (tempfile::TempDir, PathBuf) {
         .current_dir(tmp.path())
         .output();
     assert!(git.is_ok_and(|o| o.status.success()), "git init");
-    let (code, out) = ifd_batch(&["rewrite", ".", "--write"], &repo, &nix_config(""), "");
+    let config = nix_config("");
+    let (code, out) = ifd_batch_env(
+        &["rewrite", ".", "--write"],
+        &repo,
+        &[("NIX_CONFIG", &config), ("NIX_SSHOPTS", "")],
+    );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("8 sites edited"), "{out}");
     (tmp, repo)
-}
-
-fn ifd_batch(args: &[&str], dir: &Path, config: &str, sshopts: &str) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ifd-batch"))
-        .args(args)
-        .current_dir(dir)
-        .env("NIX_CONFIG", config)
-        .env("NIX_SSHOPTS", sshopts)
-        .output()
-        .expect("run ifd-batch");
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 /// Every site's drvPath, and where each derivation built during the
@@ -363,7 +350,7 @@ fn a_materialization_run_uses_the_builders() {
     )
     .expect("write");
     let config = nix_config(&format!("builders = {}\nmax-jobs = 1", Builder::line(2)));
-    let (code, out) = ifd_batch(
+    let (code, out) = ifd_batch_env(
         &[
             "rewrite",
             ".",
@@ -374,8 +361,7 @@ fn a_materialization_run_uses_the_builders() {
             "--write",
         ],
         &repo,
-        &config,
-        &remote.sshopts,
+        &[("NIX_CONFIG", &config), ("NIX_SSHOPTS", &remote.sshopts)],
     );
     assert_eq!(code, 0, "{out}");
     let mut there = Vec::new();

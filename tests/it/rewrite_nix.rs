@@ -3,7 +3,7 @@
 //! IFD barriers during evaluation drop from one per site to one.
 
 use crate::support::nix::{self, Nix, fresh_salt};
-use crate::support::tools::copy_dir;
+use crate::support::tools::{copy_dir, ifd_batch};
 use std::path::Path;
 use std::process::Command;
 
@@ -18,26 +18,6 @@ fn scratch(repo: &str) -> tempfile::TempDir {
         .output();
     assert!(git.is_ok_and(|o| o.status.success()), "git init");
     tmp
-}
-
-fn ifd_batch(args: &[&str], dir: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ifd-batch"))
-        .args(args)
-        .current_dir(dir)
-        .env(
-            "NIX_CONFIG",
-            std::env::var("NIX_CONFIG").unwrap_or_else(|_| nix::NIX_CONFIG.to_string()),
-        )
-        .output()
-        .expect("run ifd-batch");
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 /// IFD barriers while evaluating every package of `select r` (a set of

@@ -21,6 +21,32 @@ pub fn copy_dir(rel: &str, to: &Path) {
     }
 }
 
+/// `ifd-batch ARGS` in `dir`, with the tests' Nix settings (the
+/// environment's `NIX_CONFIG`, else `nix::NIX_CONFIG`): its exit code and
+/// its stdout then stderr.
+pub fn ifd_batch(args: &[&str], dir: &Path) -> (i32, String) {
+    let config = std::env::var("NIX_CONFIG").unwrap_or_else(|_| super::nix::NIX_CONFIG.to_string());
+    ifd_batch_env(args, dir, &[("NIX_CONFIG", &config)])
+}
+
+/// [`ifd_batch`] with these environment variables.
+pub fn ifd_batch_env(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ifd-batch"))
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run ifd-batch");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
 /// Run the real deadnix (`--fail`) on `files`; panic with its report when it
 /// finds anything. Missing deadnix skips the check, except under `CI=true`
 /// (scripts/test.sh installs it) outside the version matrix's root (there
