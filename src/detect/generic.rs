@@ -27,7 +27,7 @@ use super::reason::{Code, Reason};
 use super::routed::{group_name, is_group_name, unwrap_ready};
 use super::site::Site;
 use crate::syntax::scope::{Binding, binder, resolve, resolve_name};
-use crate::syntax::{Call, Callee, ident_text, leading_interpolation, unparen};
+use crate::syntax::{Call, Callee, ident_text, is_reference, leading_interpolation, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use rowan::TextRange;
 use std::collections::{BTreeMap, BTreeSet};
@@ -421,14 +421,4 @@ fn reach(member: &SyntaxNode, ranges: &[TextRange]) -> Option<BTreeSet<usize>> {
         }
     }
     Some(out)
-}
-
-/// An identifier in expression position (not an attribute name or a
-/// parameter).
-fn is_reference(ident: &SyntaxNode) -> bool {
-    !ident.parent().is_some_and(|p| match p.kind() {
-        NODE_ATTRPATH | NODE_IDENT_PARAM | NODE_PAT_ENTRY | NODE_PAT_BIND => true,
-        NODE_INHERIT => p.children().any(|c| c.kind() == NODE_INHERIT_FROM),
-        _ => false,
-    })
 }

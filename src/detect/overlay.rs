@@ -14,7 +14,7 @@
 use super::multiplicity::per_element;
 use super::reason::{Code, Reason};
 use crate::syntax::scope::{Binding, binder, follow_alias, lambda_binder, resolve, resolve_name};
-use crate::syntax::{Call, Callee, ident_text, unparen};
+use crate::syntax::{Call, Callee, ident_text, is_reference, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
 
 /// The name bound to the batch in rewritten overlays.
@@ -493,14 +493,7 @@ pub fn movable(expr: &SyntaxNode, overlay: &Overlay, uses: &str) -> Result<(), S
     let at = at.unwrap_or_else(|| anchor.clone());
     let range = expr.text_range();
     for ident in expr.descendants().filter(|n| n.kind() == NODE_IDENT) {
-        // Attribute names (`a.b`'s `b`, `{ b = …; }`, `inherit (s) b;`) and
-        // parameters are not references.
-        let not_a_reference = ident.parent().is_some_and(|p| match p.kind() {
-            NODE_ATTRPATH | NODE_IDENT_PARAM | NODE_PAT_ENTRY | NODE_PAT_BIND => true,
-            NODE_INHERIT => p.children().any(|c| c.kind() == NODE_INHERIT_FROM),
-            _ => false,
-        });
-        if not_a_reference {
+        if !is_reference(&ident) {
             continue;
         }
         let Some(name) = ident_text(&ident) else {

@@ -9,7 +9,7 @@
 //! unused).
 
 use crate::syntax::scope::binder;
-use crate::syntax::{ident_text, parse};
+use crate::syntax::{ident_text, is_reference, parse};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -192,16 +192,6 @@ fn referenced(node: &SyntaxNode) -> BTreeSet<String> {
         .filter(|i| i.kind() == NODE_IDENT && is_reference(i))
         .filter_map(|i| ident_text(&i))
         .collect()
-}
-
-/// An identifier in expression position (not an attribute name or a
-/// parameter; `inherit x;` refers to `x`, `inherit (s) x;` does not).
-fn is_reference(ident: &SyntaxNode) -> bool {
-    !ident.parent().is_some_and(|p| match p.kind() {
-        NODE_ATTRPATH | NODE_IDENT_PARAM | NODE_PAT_ENTRY | NODE_PAT_BIND => true,
-        NODE_INHERIT => p.children().any(|c| c.kind() == NODE_INHERIT_FROM),
-        _ => false,
-    })
 }
 
 #[cfg(test)]

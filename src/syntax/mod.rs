@@ -163,6 +163,17 @@ impl Callee {
     }
 }
 
+/// An identifier in expression position: not an attribute name (`a.b`'s
+/// `b`, `{ b = …; }`, `inherit (s) b;`) or a parameter. `inherit x;`
+/// refers to `x`.
+pub fn is_reference(ident: &SyntaxNode) -> bool {
+    !ident.parent().is_some_and(|p| match p.kind() {
+        NODE_ATTRPATH | NODE_IDENT_PARAM | NODE_PAT_ENTRY | NODE_PAT_BIND => true,
+        NODE_INHERIT => p.children().any(|c| c.kind() == NODE_INHERIT_FROM),
+        _ => false,
+    })
+}
+
 /// Text of an identifier node.
 pub fn ident_text(node: &SyntaxNode) -> Option<String> {
     (node.kind() == NODE_IDENT)
