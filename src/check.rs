@@ -72,7 +72,8 @@ pub fn problems(plan: &Plan, checked: Option<&[String]>) -> Vec<Problem> {
             message: e.message.clone(),
         });
     }
-    let old = plan.manifest_on_disk.clone().unwrap_or_default();
+    let none = crate::manifest::Manifest::default();
+    let old = plan.manifest_on_disk.as_ref().unwrap_or(&none);
     let files: Vec<&String> = plan.manifest.files.keys().chain(old.files.keys()).collect();
     for file in files {
         if checked.is_some_and(|c| !c.contains(file)) {
