@@ -55,10 +55,27 @@ pub struct Listing {
     pub errors: Vec<Unreadable>,
 }
 
+/// Why git could not list a directory's files.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error("cannot run git: {0}")]
+    Spawn(std::io::Error),
+    #[error("git ls-files in {} failed: {stderr}", dir.display())]
+    Git { dir: PathBuf, stderr: String },
+}
+
+/// A file [`copy`] could not copy.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct CopyError {
+    pub path: PathBuf,
+    source: std::io::Error,
+}
+
 /// The `which` files under `dir` (a directory). `skip(path, is_dir)` (the
 /// path is `dir` joined with the entry's) leaves entries out, and with them,
 /// in the fallback walk, whatever is below a skipped directory.
-pub fn list<F>(dir: &Path, which: Which, skip: F) -> Result<Listing, String>
+pub fn list<F>(dir: &Path, which: Which, skip: F) -> Result<Listing, ListError>
 where
     F: Fn(&Path, bool) -> bool + Clone + Send + Sync + 'static,
 {
@@ -81,7 +98,7 @@ fn in_work_tree(dir: &Path) -> bool {
 
 /// `git ls-files -z …` in `dir`: `None` outside a work tree or when git is
 /// not installed.
-fn git_ls_files(dir: &Path, which: Which) -> Result<Option<Vec<u8>>, String> {
+fn git_ls_files(dir: &Path, which: Which) -> Result<Option<Vec<u8>>, ListError> {
     if !in_work_tree(dir) {
         return Ok(None);
     }
@@ -97,12 +114,11 @@ fn git_ls_files(dir: &Path, which: Which) -> Result<Option<Vec<u8>>, String> {
     }
     match cmd.output() {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot run git: {e}")),
-        Ok(o) if !o.status.success() => Err(format!(
-            "git ls-files in {} failed: {}",
-            dir.display(),
-            String::from_utf8_lossy(&o.stderr).trim()
-        )),
+        Err(e) => Err(ListError::Spawn(e)),
+        Ok(o) if !o.status.success() => Err(ListError::Git {
+            dir: dir.to_path_buf(),
+            stderr: String::from_utf8_lossy(&o.stderr).trim().to_string(),
+        }),
         Ok(o) => Ok(Some(o.stdout)),
     }
 }
@@ -202,21 +218,23 @@ fn error_path(e: &ignore::Error) -> Option<PathBuf> {
 
 /// Copy `files` (relative, as [`list`] gives them) from `from` to `to`:
 /// regular files by content, symlinks as symlinks.
-pub fn copy(from: &Path, files: &[PathBuf], to: &Path) -> Result<(), String> {
+pub fn copy(from: &Path, files: &[PathBuf], to: &Path) -> Result<(), CopyError> {
+    let at = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| CopyError { path, source }
+    };
     for rel in files {
         let src = from.join(rel);
         let dest = to.join(rel);
         if let Some(dir) = dest.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(at(dir))?;
         }
-        let meta =
-            std::fs::symlink_metadata(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+        let meta = std::fs::symlink_metadata(&src).map_err(at(&src))?;
         if meta.file_type().is_symlink() {
-            let target = std::fs::read_link(&src).map_err(|e| format!("{}: {e}", src.display()))?;
-            std::os::unix::fs::symlink(target, &dest)
-                .map_err(|e| format!("{}: {e}", dest.display()))?;
+            let target = std::fs::read_link(&src).map_err(at(&src))?;
+            std::os::unix::fs::symlink(target, &dest).map_err(at(&dest))?;
         } else {
-            std::fs::copy(&src, &dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+            std::fs::copy(&src, &dest).map_err(at(&dest))?;
         }
     }
     Ok(())

@@ -200,7 +200,7 @@ impl FileEntries {
         version: &str,
         sha256: &str,
         origin: Origin,
-    ) -> Result<(), String> {
+    ) -> Result<(), DirectConflict> {
         let e = self
             .hackage_direct
             .entry(name.to_string())
@@ -210,10 +210,10 @@ impl FileEntries {
                 origins: Vec::new(),
             });
         if (e.version.as_str(), e.sha256.as_str()) != (version, sha256) {
-            return Err(format!(
-                "`{name}` is already in the batch as callHackageDirect {}",
-                e.version
-            ));
+            return Err(DirectConflict {
+                name: name.to_string(),
+                version: e.version.clone(),
+            });
         }
         push_origin(&mut e.origins, origin);
         Ok(())
@@ -243,8 +243,30 @@ fn variant_key(name: &str, src: &Given, options: &Given) -> String {
     format!("{name}~{h:08x}")
 }
 
-fn bad(what: &str) -> String {
-    format!("unexpected manifest shape: {what}")
+/// Why a manifest on disk could not be read.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ManifestError {
+    #[error("the manifest does not parse: {0}")]
+    DoesNotParse(String),
+    #[error("the manifest is not `let … in …`")]
+    NotLetIn,
+    #[error("the manifest has no `manifests` binding")]
+    NoManifests,
+    #[error("unexpected manifest shape: {0}")]
+    Shape(String),
+}
+
+/// A callHackageDirect entry whose name is already in the batch with
+/// another version or hash.
+#[derive(Debug, thiserror::Error)]
+#[error("`{name}` is already in the batch as callHackageDirect {version}")]
+pub struct DirectConflict {
+    pub name: String,
+    pub version: String,
+}
+
+fn bad(what: &str) -> ManifestError {
+    ManifestError::Shape(what.to_string())
 }
 
 /// The value of `name = …;` in the manifest's top `let`.
@@ -263,7 +285,7 @@ fn let_binding(let_in: &rnix::SyntaxNode, name: &str) -> Option<rnix::SyntaxNode
 }
 
 /// `materialize = { dir = ./ifd-batch; targets = [ … ]; };`
-fn parse_materialize(m: &rnix::SyntaxNode) -> Result<Materialize, String> {
+fn parse_materialize(m: &rnix::SyntaxNode) -> Result<Materialize, ManifestError> {
     use crate::syntax::{attrset_get, string_literal};
     let dir = attrset_get(m, "dir")
         .map(|d| d.text().to_string())
@@ -277,7 +299,7 @@ fn parse_materialize(m: &rnix::SyntaxNode) -> Result<Materialize, String> {
 
 /// One file's entries: its sections, with the origins as data (per
 /// version) or, else, the trailing comments.
-fn parse_file_entries(file: &str, value: &rnix::SyntaxNode) -> Result<FileEntries, String> {
+fn parse_file_entries(file: &str, value: &rnix::SyntaxNode) -> Result<FileEntries, ManifestError> {
     use crate::syntax::{attr_name, attrset_entries, attrset_get, string_literal, unparen};
     let mut e = FileEntries::default();
     let mut data_origins: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -461,12 +483,12 @@ impl Manifest {
 
     /// Read a manifest written by [`Manifest::render`] (entries and their
     /// origin comments; the vendored nixlib is ignored).
-    pub fn parse(text: &str) -> Result<Manifest, String> {
+    pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
         use crate::syntax::{attrset_entries, unparen};
         use rnix::SyntaxKind::*;
         let parse = crate::syntax::parse(text);
         if let Some(e) = parse.errors().first() {
-            return Err(format!("the manifest does not parse: {e}"));
+            return Err(ManifestError::DoesNotParse(e.to_string()));
         }
         let root = parse.syntax();
         let let_in = root
@@ -474,9 +496,8 @@ impl Manifest {
             .next()
             .map(|n| unparen(&n))
             .filter(|n| n.kind() == NODE_LET_IN)
-            .ok_or("the manifest is not `let … in …`")?;
-        let manifests =
-            let_binding(&let_in, "manifests").ok_or("the manifest has no `manifests` binding")?;
+            .ok_or(ManifestError::NotLetIn)?;
+        let manifests = let_binding(&let_in, "manifests").ok_or(ManifestError::NoManifests)?;
         let mut out = Manifest {
             materialize: let_binding(&let_in, "materialize")
                 .map(|m| parse_materialize(&m))

@@ -19,9 +19,10 @@ pub enum VerifyError {
 /// Why the rewritten copy of the tree could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
-    /// Listing or copying the file set (its own message).
-    #[error("{0}")]
-    FileSet(String),
+    #[error(transparent)]
+    List(#[from] crate::fileset::ListError),
+    #[error(transparent)]
+    FileSet(#[from] crate::fileset::CopyError),
     #[error("copying the tree: {}: {message}", path.display())]
     Unreadable { path: PathBuf, message: String },
     #[error("cannot create a temporary directory: {0}")]
@@ -179,8 +180,7 @@ pub struct Rewritten {
 /// ([`Which::Seen`]).
 pub fn rewritten_copy(plan: &Plan) -> Result<Rewritten, CopyError> {
     let base = copy_base(&plan.root);
-    let listing =
-        fileset::list(&base, Which::Seen, |_: &Path, _| false).map_err(CopyError::FileSet)?;
+    let listing = fileset::list(&base, Which::Seen, |_: &Path, _| false)?;
     if let Some(e) = listing.errors.first() {
         return Err(CopyError::Unreadable {
             path: e.path.clone(),
@@ -200,7 +200,7 @@ pub(crate) fn rewritten_copy_of(plan: &Plan, files: &[PathBuf]) -> Result<Rewrit
         path: copy.clone(),
         source,
     })?;
-    fileset::copy(&base, files, &copy).map_err(CopyError::FileSet)?;
+    fileset::copy(&base, files, &copy)?;
     let root_rel = plan.root.canonicalize().ok().and_then(|r| {
         base.canonicalize()
             .ok()

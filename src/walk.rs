@@ -17,6 +17,14 @@ use std::path::{Path, PathBuf};
 /// `--exclude GLOB` patterns, in `.gitignore` syntax, relative to a root:
 /// `tests/bad.nix`, `*.broken.nix`, `fixtures/` (a directory and all
 /// below it), `**/invalid/*.nix`.
+/// An `--exclude` glob that does not compile.
+#[derive(Debug, thiserror::Error)]
+#[error("--exclude{}: {source}", glob.as_deref().map(|g| format!(" {g}")).unwrap_or_default())]
+pub struct ExcludeError {
+    glob: Option<String>,
+    source: ignore::Error,
+}
+
 #[derive(Clone, Default)]
 pub struct Exclude {
     root: PathBuf,
@@ -25,17 +33,20 @@ pub struct Exclude {
 
 impl Exclude {
     /// Compile `globs` for paths under `root`; an invalid glob is an error.
-    pub fn new(root: &Path, globs: &[String]) -> Result<Exclude, String> {
+    pub fn new(root: &Path, globs: &[String]) -> Result<Exclude, ExcludeError> {
         if globs.is_empty() {
             return Ok(Exclude::default());
         }
         let mut builder = ignore::gitignore::GitignoreBuilder::new("");
         for g in globs {
-            builder
-                .add_line(None, g)
-                .map_err(|e| format!("--exclude {g}: {e}"))?;
+            builder.add_line(None, g).map_err(|source| ExcludeError {
+                glob: Some(g.clone()),
+                source,
+            })?;
         }
-        let set = builder.build().map_err(|e| format!("--exclude: {e}"))?;
+        let set = builder
+            .build()
+            .map_err(|source| ExcludeError { glob: None, source })?;
         Ok(Exclude {
             root: root.to_path_buf(),
             set: Some(set),

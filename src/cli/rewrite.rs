@@ -61,7 +61,7 @@ enum RewriteFormatArg {
 }
 
 pub(crate) fn run(args: RewriteArgs) -> Exit {
-    use crate::rewrite;
+    use crate::rewrite::{self, Request, backend::Kind};
     if !args.path.is_dir() {
         return fail(
             Exit::Usage,
@@ -72,39 +72,35 @@ pub(crate) fn run(args: RewriteArgs) -> Exit {
         Ok(exclude) => exclude,
         Err(e) => return fail(Exit::Usage, e),
     };
-    let mut plan = rewrite::plan(&args.path, &args.manifest, &exclude);
-    let backend = match choose_backend(&args, &plan) {
-        Ok(b) => b,
-        Err(e) => return fail(Exit::Usage, e),
+    let request = Request {
+        root: &args.path,
+        manifest_file: &args.manifest,
+        exclude: &exclude,
+        backend: args.backend.map(|b| match b {
+            BackendArg::Ifd => Kind::Ifd,
+            BackendArg::Materialized => Kind::Materialized,
+            BackendArg::Dynamic => Kind::Dynamic,
+        }),
+        targets: &args.target,
+        systems: &args.system,
+        verify: &args.verify,
+        write: args.write,
     };
-    let applied = match backend.changes(&plan) {
-        Ok(a) => a,
+    let done = match rewrite::run(&request) {
+        Ok(done) => done,
+        Err(e) if e.is_usage() => return fail(Exit::Usage, e),
         Err(e) => return fail(Exit::Failure, e),
     };
-    plan = plan.with(applied.changes.clone());
-    let dynamic = applied.dynamic.as_ref();
-    let verified = (!args.verify.is_empty() && plan.errors.is_empty())
-        .then(|| backend.verify(&plan, &applied, &args.verify));
-    let verify_ok = verified
-        .as_ref()
-        .is_none_or(|v| v.as_ref().is_ok_and(|r| r.ok()));
-    let mut status = if plan.errors.is_empty() && verify_ok {
+    if let Some(Err(e)) = &done.written {
+        fail(Exit::Failure, e);
+    }
+    let status = if done.ok() {
         Exit::Success
     } else {
         Exit::Failure
     };
-    let mut written = None;
-    if args.write && status == Exit::Success {
-        match rewrite::write(&plan) {
-            Ok(n) => written = Some(n),
-            Err(e) => status = fail(Exit::Failure, e),
-        }
-    }
     let run = Run {
-        plan: &plan,
-        dynamic,
-        verified: verified.as_ref(),
-        written,
+        done: &done,
         write: args.write,
     };
     let out = match args.format {
@@ -115,32 +111,16 @@ pub(crate) fn run(args: RewriteArgs) -> Exit {
     status
 }
 
-/// The backend asked for (or the repository's), with its `--system`.
-fn choose_backend(
-    args: &RewriteArgs,
-    plan: &crate::rewrite::Plan,
-) -> Result<Box<dyn crate::rewrite::Backend>, String> {
-    use crate::rewrite::backend::{Kind, choose};
-    let kind = args.backend.map(|b| match b {
-        BackendArg::Ifd => Kind::Ifd,
-        BackendArg::Materialized => Kind::Materialized,
-        BackendArg::Dynamic => Kind::Dynamic,
-    });
-    choose(kind, &args.target, &args.system, plan)
-}
-
 /// What one rewrite did, for its report.
 struct Run<'a> {
-    plan: &'a crate::rewrite::Plan,
-    dynamic: Option<&'a crate::dynamic::Eligibility>,
-    verified: Option<&'a Result<crate::verify::Comparison, String>>,
-    written: Option<usize>,
+    done: &'a crate::rewrite::Rewritten,
     write: bool,
 }
 
 impl Run<'_> {
     fn count(&self, action: crate::rewrite::Action) -> usize {
-        self.plan
+        self.done
+            .plan
             .sites
             .iter()
             .filter(|s| s.action == action)
@@ -148,7 +128,7 @@ impl Run<'_> {
     }
 
     fn json(&self) -> String {
-        let plan = self.plan;
+        let plan = &self.done.plan;
         let doc = serde_json::json!({
             "version": 1,
             "root": plan.root.to_string_lossy(),
@@ -159,12 +139,12 @@ impl Run<'_> {
             "groups": plan.groups,
             "entries": plan.manifest.count(),
             "errors": plan.errors,
-            "dynamic": self.dynamic,
-            "verify": self.verified.map(|v| match v {
+            "dynamic": self.done.dynamic,
+            "verify": self.done.verified.as_ref().map(|v| match v {
                 Ok(r) => serde_json::json!({"ok": r.ok(), "rows": r.rows}),
-                Err(e) => serde_json::json!({"ok": false, "error": e}),
+                Err(e) => serde_json::json!({"ok": false, "error": e.to_string()}),
             }),
-            "written": self.written,
+            "written": self.written(),
         });
         let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
         s.push('\n');
@@ -173,7 +153,7 @@ impl Run<'_> {
 
     fn human(&self) -> String {
         use crate::rewrite::Action;
-        let plan = self.plan;
+        let plan = &self.done.plan;
         let mut out = crate::rewrite::diff(plan);
         if !plan.groups.is_empty() {
             out.push_str("batched together (generic import-from-derivation):\n");
@@ -196,19 +176,19 @@ impl Run<'_> {
                 ));
             }
         }
-        if let Some(d) = self.dynamic {
+        if let Some(d) = &self.done.dynamic {
             out.push_str(&d.text());
         }
         for e in &plan.errors {
             out.push_str(&format!("error: {e}\n"));
         }
-        match self.verified {
+        match &self.done.verified {
             Some(Ok(r)) => out.push_str(&r.table()),
             Some(Err(e)) => out.push_str(&format!("verify failed: {e}\n")),
             None => {}
         }
         out.push_str(&self.summary(skipped.len()));
-        out.push_str(&match (self.written, self.write) {
+        out.push_str(&match (self.written(), self.write) {
             (Some(n), _) => format!("wrote {}\n", plural(n, "file", "files")),
             (None, true) => "nothing written: fix the errors above first\n".to_string(),
             (None, false) if plan.is_noop() => "nothing to change\n".to_string(),
@@ -217,10 +197,18 @@ impl Run<'_> {
         out
     }
 
+    /// How many files were written (`None`: nothing was).
+    fn written(&self) -> Option<usize> {
+        self.done
+            .written
+            .as_ref()
+            .and_then(|w| w.as_ref().ok().copied())
+    }
+
     /// `rewrite: 3 sites edited in 1 file, …`
     fn summary(&self, skipped: usize) -> String {
         use crate::rewrite::Action;
-        let plan = self.plan;
+        let plan = &self.done.plan;
         let sources = plan.changes.iter().filter(|c| !c.generated).count();
         let generated = plan.changes.len() - sources;
         let extra = match (generated, plan.removals.len()) {

@@ -137,7 +137,7 @@ pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Route>, Reason> 
                         set: Some(set),
                     }));
                 }
-                Err(m) => why = Some(m),
+                Err(m) => why = Some(m.to_string()),
             }
         }
         // Outside any overlay (a flake's `pkgs.haskellPackages.callCabal2nix`),
@@ -172,7 +172,7 @@ pub fn batchable(call: &Call, callee: &Callee) -> Result<Option<Route>, Reason> 
         });
     }
     Err(match first {
-        Some(e) => Reason::new(Code::OtherSet, e),
+        Some(e) => e,
         None => Reason::new(
             Code::NotInOverlay,
             "not inside an overlay (`self: super: …`) whose package set it calls",
@@ -386,7 +386,16 @@ fn ident_param(lambda: &SyntaxNode) -> Option<String> {
 /// `super.f`, bare `f` under `with self;`, a name bound with
 /// `inherit (self) f;` or `f = self.f;`, or a set-independent helper
 /// (`haskell.lib.packageSourceOverrides`).
-fn check_callee_set(callee: &Callee, head: &SyntaxNode, overlay: &Overlay) -> Result<(), String> {
+fn check_callee_set(callee: &Callee, head: &SyntaxNode, overlay: &Overlay) -> Result<(), Reason> {
+    check_callee_text(callee, head, overlay).map_err(|m| Reason::new(Code::OtherSet, m))
+}
+
+/// [`check_callee_set`]'s test, with the reason's message.
+fn check_callee_text(
+    callee: &Callee,
+    head: &SyntaxNode,
+    overlay: &Overlay,
+) -> Result<(), std::borrow::Cow<'static, str>> {
     if callee.name() == "packageSourceOverrides" {
         return Ok(());
     }
@@ -412,13 +421,15 @@ fn check_callee_set(callee: &Callee, head: &SyntaxNode, overlay: &Overlay) -> Re
     };
     match (&callee.base, callee.path.len()) {
         (Some(base), 1) if is_overlay_param(base, head) => Ok(()),
-        (Some(base), _) => Err(not_the_set(base)),
+        (Some(base), _) => Err(not_the_set(base).into()),
         (None, _) => {
             let ident = callee.ident.as_ref().ok_or("callee is not a name")?;
             match resolve(ident) {
                 // `inherit (self) callHackage;`
                 Binding::Inherit(Some(from)) if is_param_node(&from) => return Ok(()),
-                Binding::Inherit(Some(from)) => return Err(not_the_set(&from.text().to_string())),
+                Binding::Inherit(Some(from)) => {
+                    return Err(not_the_set(&from.text().to_string()).into());
+                }
                 // (`f = self.f;` was followed by `follow_alias`: what is
                 // left is not an alias of a set's function.)
                 Binding::Value(v) => {
@@ -426,7 +437,8 @@ fn check_callee_set(callee: &Callee, head: &SyntaxNode, overlay: &Overlay) -> Re
                         "`{}` is bound to `{}`, not to the enclosing overlay's package set",
                         callee.name(),
                         unparen(&v).text()
-                    ));
+                    )
+                    .into());
                 }
                 Binding::With => {}
                 _ => {
@@ -458,7 +470,8 @@ fn check_callee_set(callee: &Callee, head: &SyntaxNode, overlay: &Overlay) -> Re
                     callee.name(),
                     ns.text(),
                     ns.text()
-                )),
+                )
+                .into()),
                 Some(ns) => Err(format!(
                     "bare `{}` may come from the innermost `with {};`, whose package set is not \
                      the enclosing overlay's (`{}: {}: …`)",
@@ -466,7 +479,8 @@ fn check_callee_set(callee: &Callee, head: &SyntaxNode, overlay: &Overlay) -> Re
                     ns.text(),
                     overlay.outer_param,
                     overlay.inner_param
-                )),
+                )
+                .into()),
                 None => {
                     Err("bare name not provided by `with self;` of the enclosing overlay".into())
                 }
@@ -475,12 +489,42 @@ fn check_callee_set(callee: &Callee, head: &SyntaxNode, overlay: &Overlay) -> Re
     }
 }
 
+/// A name an expression uses that the overlay's batch binding cannot see.
+#[derive(Debug, thiserror::Error)]
+#[error("{uses} `{name}`, {from}")]
+pub struct NotMovable {
+    /// How the reason starts ("the source uses").
+    uses: String,
+    name: String,
+    from: Between,
+}
+
+/// What stands between the overlay's top and the site.
+#[derive(Debug)]
+enum Between {
+    Binding,
+    With,
+}
+
+impl std::fmt::Display for Between {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Between::Binding => {
+                "bound between the overlay and the site: the batch (bound at the top of the overlay) cannot see it"
+            }
+            Between::With => {
+                "which may come from a `with` between the overlay and the site: the batch cannot see it"
+            }
+        })
+    }
+}
+
 /// Can `expr` (at a site inside `overlay`) be copied to the overlay's
 /// anchor and mean the same there? Every name it uses from outside itself
 /// must be bound at or above the anchor — not by a `let`, lambda or `with`
 /// between the anchor and the site. `uses` starts the reason
 /// ("the source uses").
-pub fn movable(expr: &SyntaxNode, overlay: &Overlay, uses: &str) -> Result<(), String> {
+pub fn movable(expr: &SyntaxNode, overlay: &Overlay, uses: &str) -> Result<(), NotMovable> {
     let anchor = overlay.anchor();
     // Where the binding is seen from: just inside the anchor when it is a
     // `let … in` (its names are visible), else the anchor itself (the
@@ -507,10 +551,11 @@ pub fn movable(expr: &SyntaxNode, overlay: &Overlay, uses: &str) -> Result<(), S
             Some(b) if range.contains_range(b.text_range()) => {}
             Some(b) => {
                 if binder(&at, &name).as_ref() != Some(&b) {
-                    return Err(format!(
-                        "{uses} `{name}`, bound between the overlay and the site: \
-                         the batch (bound at the top of the overlay) cannot see it"
-                    ));
+                    return Err(NotMovable {
+                        uses: uses.to_string(),
+                        name,
+                        from: Between::Binding,
+                    });
                 }
             }
             None => {
@@ -527,10 +572,11 @@ pub fn movable(expr: &SyntaxNode, overlay: &Overlay, uses: &str) -> Result<(), S
                             })
                     });
                 if between {
-                    return Err(format!(
-                        "{uses} `{name}`, which may come from a `with` between the \
-                         overlay and the site: the batch cannot see it"
-                    ));
+                    return Err(NotMovable {
+                        uses: uses.to_string(),
+                        name,
+                        from: Between::With,
+                    });
                 }
             }
         }

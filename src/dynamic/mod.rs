@@ -33,9 +33,8 @@ use std::path::{Component, Path, PathBuf};
 pub enum DynamicError {
     #[error(transparent)]
     Copy(#[from] CopyError),
-    /// Listing what git tracks (its own message).
-    #[error("{0}")]
-    FileSet(String),
+    #[error(transparent)]
+    FileSet(#[from] crate::fileset::ListError),
     #[error("listing the repository's files: {}: {message}", path.display())]
     Unreadable { path: PathBuf, message: String },
     /// Evaluating a target with `collect`.
@@ -443,8 +442,7 @@ fn stored_files(
     root_rel: &str,
     generated: &str,
 ) -> Result<Stored, DynamicError> {
-    let listing =
-        fileset::list(base, Which::Tracked, |_: &Path, _| false).map_err(DynamicError::FileSet)?;
+    let listing = fileset::list(base, Which::Tracked, |_: &Path, _| false)?;
     if let Some(e) = listing.errors.first() {
         return Err(DynamicError::Unreadable {
             path: e.path.clone(),

@@ -7,7 +7,7 @@
 mod write;
 
 pub(crate) use write::{ApplyError, apply_to};
-pub use write::{diff, write, write_atomic};
+pub use write::{WriteError, diff, write, write_atomic};
 
 use crate::detect::{Code, Kind, Reason, Site};
 use crate::manifest::Manifest;

@@ -30,13 +30,22 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Why [`write`] wrote nothing, or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("the plan has errors; nothing written")]
+    PlanHasErrors,
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+}
+
 /// Apply a plan: every changed file and the manifest, each atomically.
 /// Refuses (writes nothing) when the plan has errors.
-pub fn write(plan: &Plan) -> Result<usize, String> {
+pub fn write(plan: &Plan) -> Result<usize, WriteError> {
     if !plan.errors.is_empty() {
-        return Err("the plan has errors; nothing written".into());
+        return Err(WriteError::PlanHasErrors);
     }
-    apply_to(&plan.root, plan).map_err(|e| e.to_string())
+    Ok(apply_to(&plan.root, plan)?)
 }
 
 /// A file [`apply_to`] could not write or remove.

@@ -6,10 +6,47 @@
 //! `check --fix` both go through it; nixlib reads the choice from the
 //! manifest.
 
-use crate::dynamic;
+use crate::dynamic::{self, DynamicError, verify::DynamicVerifyError};
 use crate::manifest::Materialize;
+use crate::materialize::MaterializeError;
 use crate::plan::{Changes, Plan};
-use crate::verify::{self, AttrTarget};
+use crate::verify::{self, AttrTarget, VerifyError};
+
+/// Why a backend could not be chosen, or could not make its changes or
+/// verify them.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error(
+        "--backend dynamic needs --target FILE[:ATTRPATH]: the derivations to evaluate without import-from-derivation"
+    )]
+    DynamicNeedsTarget,
+    #[error(
+        "--backend materialized needs --target FILE[:ATTRPATH]: what to evaluate to find the package sets to build for"
+    )]
+    MaterializedNeedsTarget,
+    #[error("--system is for the materialized backend (--backend materialized)")]
+    SystemNotMaterialized,
+    #[error(transparent)]
+    Materialize(#[from] MaterializeError),
+    #[error(transparent)]
+    Dynamic(#[from] DynamicError),
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    #[error(transparent)]
+    DynamicVerify(#[from] DynamicVerifyError),
+}
+
+impl BackendError {
+    /// Whether the error is the caller's (a usage error), not the run's.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            BackendError::DynamicNeedsTarget
+                | BackendError::MaterializedNeedsTarget
+                | BackendError::SystemNotMaterialized
+        )
+    }
+}
 
 /// Which backend, as asked for on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +70,7 @@ pub struct Applied {
 /// One backend.
 pub trait Backend {
     /// Its changes to `plan` (which it does not change).
-    fn changes(&self, plan: &Plan) -> Result<Applied, String>;
+    fn changes(&self, plan: &Plan) -> Result<Applied, BackendError>;
 
     /// Evaluate `targets` before and after `plan` (with `applied` merged),
     /// as this backend's evaluation sees them.
@@ -42,9 +79,9 @@ pub trait Backend {
         plan: &Plan,
         applied: &Applied,
         targets: &[AttrTarget],
-    ) -> Result<verify::Comparison, String> {
+    ) -> Result<verify::Comparison, BackendError> {
         let _ = applied;
-        verify::compare(plan, targets).map_err(|e| e.to_string())
+        verify::compare(plan, targets).map_err(BackendError::from)
     }
 
     /// The materialized backend's settings, when it is that one.
@@ -66,9 +103,9 @@ pub struct Materialized {
 pub struct Dynamic(pub Vec<AttrTarget>);
 
 impl Backend for Ifd {
-    fn changes(&self, plan: &Plan) -> Result<Applied, String> {
-        let m = crate::materialize::changes(plan, None, &[]).map_err(|e| e.to_string())?;
-        let (d, _) = dynamic::changes(plan, None).map_err(|e| e.to_string())?;
+    fn changes(&self, plan: &Plan) -> Result<Applied, BackendError> {
+        let m = crate::materialize::changes(plan, None, &[]).map_err(BackendError::from)?;
+        let (d, _) = dynamic::changes(plan, None).map_err(BackendError::from)?;
         Ok(Applied {
             changes: m.and(d),
             dynamic: None,
@@ -77,10 +114,10 @@ impl Backend for Ifd {
 }
 
 impl Backend for Materialized {
-    fn changes(&self, plan: &Plan) -> Result<Applied, String> {
-        let (d, _) = dynamic::changes(plan, None).map_err(|e| e.to_string())?;
+    fn changes(&self, plan: &Plan) -> Result<Applied, BackendError> {
+        let (d, _) = dynamic::changes(plan, None).map_err(BackendError::from)?;
         let m = crate::materialize::changes(plan, Some(&self.conf), &self.systems)
-            .map_err(|e| e.to_string())?;
+            .map_err(BackendError::from)?;
         Ok(Applied {
             changes: d.and(m),
             dynamic: None,
@@ -93,11 +130,11 @@ impl Backend for Materialized {
 }
 
 impl Backend for Dynamic {
-    fn changes(&self, plan: &Plan) -> Result<Applied, String> {
+    fn changes(&self, plan: &Plan) -> Result<Applied, BackendError> {
         // Evaluated with the materialized backend's leftovers gone.
-        let m = crate::materialize::changes(plan, None, &[]).map_err(|e| e.to_string())?;
+        let m = crate::materialize::changes(plan, None, &[]).map_err(BackendError::from)?;
         let staged = plan.clone().with(m.clone());
-        let (d, outcome) = dynamic::changes(&staged, Some(&self.0)).map_err(|e| e.to_string())?;
+        let (d, outcome) = dynamic::changes(&staged, Some(&self.0)).map_err(BackendError::from)?;
         Ok(Applied {
             changes: m.and(d),
             dynamic: outcome,
@@ -109,12 +146,12 @@ impl Backend for Dynamic {
         plan: &Plan,
         applied: &Applied,
         targets: &[AttrTarget],
-    ) -> Result<verify::Comparison, String> {
+    ) -> Result<verify::Comparison, BackendError> {
         match &applied.dynamic {
             Some(outcome) => {
-                dynamic::verify::compare(plan, outcome, targets).map_err(|e| e.to_string())
+                dynamic::verify::compare(plan, outcome, targets).map_err(BackendError::from)
             }
-            None => verify::compare(plan, targets).map_err(|e| e.to_string()),
+            None => verify::compare(plan, targets).map_err(BackendError::from),
         }
     }
 }
@@ -129,7 +166,7 @@ pub fn choose(
     targets: &[AttrTarget],
     systems: &[String],
     plan: &Plan,
-) -> Result<Box<dyn Backend>, String> {
+) -> Result<Box<dyn Backend>, BackendError> {
     let recorded = || Some(dynamic::recorded(plan)).filter(|t| !t.is_empty());
     let materialized = |conf: Materialize| -> Box<dyn Backend> {
         Box::new(Materialized {
@@ -146,7 +183,7 @@ pub fn choose(
         Some(Kind::Ifd) => Box::new(Ifd),
         Some(Kind::Dynamic) => match (targets, recorded()) {
             ([], None) => {
-                return Err("--backend dynamic needs --target FILE[:ATTRPATH]: the derivations to evaluate without import-from-derivation".into());
+                return Err(BackendError::DynamicNeedsTarget);
             }
             ([], Some(t)) => Box::new(Dynamic(t)),
             (t, _) => Box::new(Dynamic(t.to_vec())),
@@ -162,13 +199,13 @@ pub fn choose(
                 targets.iter().map(ToString::to_string).collect()
             };
             if targets.is_empty() {
-                return Err("--backend materialized needs --target FILE[:ATTRPATH]: what to evaluate to find the package sets to build for".into());
+                return Err(BackendError::MaterializedNeedsTarget);
             }
             materialized(Materialize::new(&plan.manifest_file, targets))
         }
     };
     if !systems.is_empty() && backend.materialize().is_none() {
-        return Err("--system is for the materialized backend (--backend materialized)".into());
+        return Err(BackendError::SystemNotMaterialized);
     }
     Ok(backend)
 }

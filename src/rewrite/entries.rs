@@ -14,7 +14,7 @@ pub(super) fn add_entries(
     origin: String,
 ) -> Result<(), Reason> {
     let internal = |m: &str| Reason::new(Code::Internal, m);
-    let conflict = |m: String| Reason::new(Code::Conflict, m);
+    let conflict = |m: crate::manifest::DirectConflict| Reason::new(Code::Conflict, m.to_string());
     match &site.args {
         Args::Hackage(p) => match (&p.name, &p.version, &p.elements) {
             (Some(n), Some(v), _) => entries.add_hackage(n, v, origin),
@@ -47,10 +47,9 @@ pub(super) fn add_entries(
             // A path goes into the manifest; any other source is given by the
             // file's batch binding (`CALLER_SOURCE`).
             let src = match (c.src_kind, &c.src) {
-                (Some(SrcKind::Path), Some(src)) => Given::Text(
-                    rebase_path(src, file, manifest_file)
-                        .map_err(|m| Reason::new(Code::UnsupportedPath, m))?,
-                ),
+                (Some(SrcKind::Path), Some(src)) => {
+                    Given::Text(rebase_path(src, file, manifest_file)?)
+                }
                 (_, Some(_)) => Given::Caller,
                 (_, None) => return Err(internal("source unknown")),
             };
@@ -68,8 +67,7 @@ pub(super) fn add_entries(
                         entries.add_hackage(name, version, origin.clone())
                     }
                     Some(Override::Path(path)) => {
-                        let src = rebase_path(path, file, manifest_file)
-                            .map_err(|m| Reason::new(Code::UnsupportedPath, m))?;
+                        let src = rebase_path(path, file, manifest_file)?;
                         entries.add_cabal2nix(
                             name,
                             Given::Text(src),

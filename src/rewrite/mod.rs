@@ -21,6 +21,7 @@ mod entries;
 pub(crate) mod generic;
 mod overlay;
 mod paths;
+mod run;
 
 use overlay::plan_file;
 
@@ -34,9 +35,10 @@ pub use crate::plan::{
 use crate::scan::{FileError, FileTree, Scan, ScanOptions, scan_planned};
 use crate::syntax::Call;
 use crate::walk::Exclude;
-pub use backend::Backend;
+pub use backend::{Backend, BackendError};
 pub use paths::relative_path;
 pub(crate) use paths::{indent_before, parent_of};
+pub use run::{Request, Rewritten, run};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -68,25 +70,10 @@ pub fn plan_files(
     };
     let scan =
         |paths: &[PathBuf]| scan_planned(root, paths, &opts, |t| plan_tree(t, manifest_file));
-    let ((scanned, planned), mut manifest) = match files {
+    let ((scanned, planned), manifest) = match files {
         None => (scan(&[root.to_path_buf()]), Manifest::default()),
         Some(files) => {
-            // A subset: the manifest keeps every other file's entries.
-            let mut base = match &on_disk {
-                Some(Ok(m)) => m.clone(),
-                Some(Err(e)) => {
-                    errors.push(FileError::whole(
-                        manifest_file,
-                        format!("{e}; re-run `ifd-batch rewrite --write` on the whole repository"),
-                    ));
-                    Manifest::default()
-                }
-                None => Manifest::default(),
-            };
-            for f in files {
-                base.files
-                    .remove(&crate::scan::relative_name(root, &root.join(f)));
-            }
+            let base = kept_entries(root, files, on_disk.as_ref(), manifest_file, &mut errors);
             let paths: Vec<PathBuf> = files
                 .iter()
                 .map(|f| root.join(f))
@@ -100,56 +87,94 @@ pub fn plan_files(
             (scanned, base)
         }
     };
-    let mut sites = skipped(&scanned);
     errors.extend(scanned.errors.iter().cloned());
-    let mut changes = Vec::new();
-    let mut groups: Vec<String> = Vec::new();
-    for (file, p) in planned {
-        sites.extend(p.outcomes);
-        groups.extend(p.groups);
-        errors.extend(p.error);
-        if !p.entries.is_empty() {
-            manifest.files.insert(file.clone(), p.entries);
-        }
-        if let Some((old, new)) = p.change {
-            changes.push(FileChange {
-                path: root.join(&file),
-                file,
-                old,
-                new,
-                generated: false,
-            });
-        }
-    }
-    sites.sort_by(|a, b| {
-        (a.file.as_str(), a.line, a.column).cmp(&(b.file.as_str(), b.line, b.column))
-    });
-    let manifest_on_disk = on_disk.and_then(Result::ok);
-    if manifest.materialize.is_none() {
-        manifest.materialize = manifest_on_disk
-            .as_ref()
-            .and_then(|m| m.materialize.clone());
-    }
-    // Generic groups import the manifest too (`.group`), even without entries.
-    let manifest_new = (manifest.count() > 0 || !groups.is_empty()).then(|| manifest.render());
-    errors.extend(
-        manifest_new
-            .as_deref()
-            .and_then(|m| reparse_error(m, manifest_file)),
-    );
-    Plan {
+    let mut plan = Plan {
         root: root.to_path_buf(),
         manifest_file: manifest_file.to_string(),
         manifest,
         manifest_old,
-        manifest_on_disk,
-        manifest_new,
-        changes,
+        manifest_on_disk: on_disk.and_then(Result::ok),
+        manifest_new: None,
+        changes: Vec::new(),
         removals: Vec::new(),
-        sites,
-        groups,
+        sites: skipped(&scanned),
+        groups: Vec::new(),
         errors,
+    };
+    for (file, p) in planned {
+        add_planned(&mut plan, file, p);
     }
+    finish(plan)
+}
+
+/// For a plan of some files: the manifest's entries of every other file
+/// (a manifest that does not read is an error: the whole repository must
+/// be rewritten).
+fn kept_entries(
+    root: &Path,
+    files: &[PathBuf],
+    on_disk: Option<&Result<Manifest, crate::manifest::ManifestError>>,
+    manifest_file: &str,
+    errors: &mut Vec<FileError>,
+) -> Manifest {
+    let mut base = match on_disk {
+        Some(Ok(m)) => m.clone(),
+        Some(Err(e)) => {
+            errors.push(FileError::whole(
+                manifest_file,
+                format!("{e}; re-run `ifd-batch rewrite --write` on the whole repository"),
+            ));
+            Manifest::default()
+        }
+        None => Manifest::default(),
+    };
+    for f in files {
+        base.files
+            .remove(&crate::scan::relative_name(root, &root.join(f)));
+    }
+    base
+}
+
+/// One file's planned rewrite, added to the plan.
+fn add_planned(plan: &mut Plan, file: String, p: Planned) {
+    plan.sites.extend(p.outcomes);
+    plan.groups.extend(p.groups);
+    plan.errors.extend(p.error);
+    if !p.entries.is_empty() {
+        plan.manifest.files.insert(file.clone(), p.entries);
+    }
+    if let Some((old, new)) = p.change {
+        plan.changes.push(FileChange {
+            path: plan.root.join(&file),
+            file,
+            old,
+            new,
+            generated: false,
+        });
+    }
+}
+
+/// The sites in file order, the backend's setting kept, and the manifest
+/// rendered (and checked to parse).
+fn finish(mut plan: Plan) -> Plan {
+    plan.sites.sort_by(|a, b| {
+        (a.file.as_str(), a.line, a.column).cmp(&(b.file.as_str(), b.line, b.column))
+    });
+    if plan.manifest.materialize.is_none() {
+        plan.manifest.materialize = plan
+            .manifest_on_disk
+            .as_ref()
+            .and_then(|m| m.materialize.clone());
+    }
+    // Generic groups import the manifest too (`.group`), even without entries.
+    plan.manifest_new =
+        (plan.manifest.count() > 0 || !plan.groups.is_empty()).then(|| plan.manifest.render());
+    let error = plan
+        .manifest_new
+        .as_deref()
+        .and_then(|m| reparse_error(m, &plan.manifest_file));
+    plan.errors.extend(error);
+    plan
 }
 
 /// The outcomes of the sites the rewrite leaves alone (not batchable, with

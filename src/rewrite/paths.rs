@@ -1,6 +1,7 @@
 //! Relative paths between the rewritten files and the manifest, and the
 //! layout of inserted text.
 
+use crate::detect::{Code, Reason};
 use std::path::{Component, Path};
 
 /// Directory part of a `/`-separated relative file name.
@@ -53,16 +54,20 @@ pub fn relative_path(from_dir: &str, to: &str) -> String {
     }
 }
 
-/// A path literal written in `file`, as seen from the manifest.
-pub(super) fn rebase_path(src: &str, file: &str, manifest_file: &str) -> Result<String, String> {
+/// A path literal written in `file`, as seen from the manifest (or why the
+/// manifest cannot refer to it).
+pub(super) fn rebase_path(src: &str, file: &str, manifest_file: &str) -> Result<String, Reason> {
     if src.contains("${") {
-        return Err("interpolated path".into());
+        return Err(Reason::new(Code::UnsupportedPath, "interpolated path"));
     }
     if src.starts_with('/') {
         return Ok(src.to_string());
     }
     if !(src.starts_with("./") || src.starts_with("../")) {
-        return Err(format!("path `{src}` is not relative"));
+        return Err(Reason::new(
+            Code::UnsupportedPath,
+            format!("path `{src}` is not relative"),
+        ));
     }
     let target = format!("{}/{}", parent_of(file), src);
     let target = normalize(&target).join("/");

@@ -1,11 +1,11 @@
 //! `callCabal2nix NAME SRC ARGS`, `callCabal2nixWithOptions NAME SRC OPTS ARGS`,
 //! `haskellSrc2nix { name; src; }`, `developPackage { root; … }`.
 
-use crate::detect::drv::PRODUCERS;
-use crate::detect::multiplicity::resolve_literal;
-use crate::detect::multiplicity::literal_arg;
-use crate::detect::reason::{Code, Reason};
 use super::{Args, Batch, Finding, Kind, KindDecl, is_package_set_function};
+use crate::detect::drv::PRODUCERS;
+use crate::detect::multiplicity::literal_arg;
+use crate::detect::multiplicity::resolve_literal;
+use crate::detect::reason::{Code, Reason};
 use crate::syntax::{Call, Callee, attrset_get, is_path, unparen};
 use rnix::{SyntaxKind::*, SyntaxNode};
 use serde::Serialize;
@@ -97,10 +97,12 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     };
     let f = f.with(Args::Cabal2nix(args));
     // Whatever is copied to the binding must mean the same there.
-    let route = crate::detect::overlay::batchable(call, callee).ok().flatten();
+    let route = crate::detect::overlay::batchable(call, callee)
+        .ok()
+        .flatten();
     let movable = |expr: &SyntaxNode, uses: &str| match &route {
         Some(route) => crate::detect::overlay::movable(expr, &route.overlay, uses)
-            .map_err(|m| Reason::new(Code::SourceNotMovable, m)),
+            .map_err(|m| Reason::new(Code::SourceNotMovable, m.to_string())),
         None => Ok(()),
     };
     let f = match caller_options {
