@@ -1,9 +1,12 @@
 //! `ifd-batch extract`: the arguments, messages and exit codes (0 all
-//! members written, or missing ones listed with `--missing`; 1 error; 2 bad
-//! usage or member list; 3 members not found).
+//! members written, or missing ones listed with `--missing`; 1 error,
+//! including an unusable `--index`; 2 bad usage or member list, or `--index`
+//! with a directory; 3 members not found).
 
 use super::{Exit, fail, warn};
-use crate::extract::{Strip, decompress_only, extract, read_member_list, write_missing};
+use crate::extract::{
+    Strip, decompress_only, extract, extract_with_index, read_member_list, write_missing,
+};
 use std::path::PathBuf;
 
 /// Arguments of `ifd-batch extract`.
@@ -25,6 +28,10 @@ pub(crate) struct ExtractArgs {
     /// the archive's top directory.
     #[arg(long, value_name = "auto|N", default_value = "auto", value_parser = parse_strip)]
     pub strip: Strip,
+    /// An index of ARCHIVE made by `ifd-batch index`: read only around the
+    /// wanted members instead of the whole archive.
+    #[arg(long, value_name = "FILE")]
+    pub index: Option<PathBuf>,
     /// Write the members not found to FILE (one a line) and exit 0, instead
     /// of exiting 3 with the list on standard error.
     #[arg(long, value_name = "FILE")]
@@ -65,7 +72,20 @@ pub(crate) fn run(args: ExtractArgs) -> Exit {
             return fail(Exit::Usage, format!("extract: {e:#}"));
         }
     };
-    let outcome = match extract(&args.archive, &list, out, args.strip) {
+    if args.index.is_some() && args.archive.is_dir() {
+        return fail(
+            Exit::Usage,
+            format!(
+                "extract: {} is a directory: --index applies to a tar archive (a directory is read directly, without it)",
+                args.archive.display()
+            ),
+        );
+    }
+    let outcome = match &args.index {
+        Some(index) => extract_with_index(&args.archive, index, &list, out, args.strip),
+        None => extract(&args.archive, &list, out, args.strip),
+    };
+    let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
             return fail(Exit::Failure, format!("extract: {e:#}"));

@@ -4,6 +4,7 @@
 
 mod check;
 mod extract;
+mod index;
 mod profile;
 mod rewrite;
 mod scan;
@@ -32,6 +33,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Extract listed members of a tar archive in one streaming pass.
     Extract(extract::ExtractArgs),
+    /// Index a tar(.gz) archive once, so that `extract --index` reads only around members.
+    Index(index::IndexArgs),
     /// Run Nix and measure where evaluation blocks on builds.
     Profile(profile::ProfileArgs),
 }
@@ -83,6 +86,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Rewrite(args) => rewrite::run(args),
         Command::Check(args) => check::run(args),
         Command::Extract(args) => extract::run(args),
+        Command::Index(args) => index::run(args),
         Command::Profile(args) => profile::run(args),
     }
     .into()

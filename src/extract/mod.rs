@@ -27,17 +27,27 @@
 //!   tar header checksums only. When members are missing, the stream is read
 //!   to its end and the trailer checked before anything is reported missing.
 //!
+//! - With `--index FILE` (made by `ifd-batch index`, see [`index`]), the
+//!   members are looked up in the index's table and each is read by
+//!   inflating from the nearest access point before it (`seek.rs`): same
+//!   names, strip rules, safety and exit codes, no pass over the archive.
+//!   Missing members are those not in the table.
+//!
 //! Exit codes: 0 all members written (or missing ones listed with
 //! `--missing`), 1 error, 2 bad usage or member list, 3 members not found.
 
+pub mod index;
 mod members;
 mod output;
 mod pipe;
+mod seek;
 mod stream;
+mod zran;
 
 use std::io::Write;
 use std::path::Path;
 
+pub use index::{DEFAULT_SPAN, Index};
 pub use members::{MemberList, parse_members};
 pub use output::OutDir;
 pub use stream::{Strip, decompress_only, extract_archive};
@@ -100,4 +110,34 @@ pub fn extract(
     } else {
         extract_archive(archive, list, &mut dir, strip)
     }
+}
+
+/// Extract the listed members of the tar archive `archive` into `out`,
+/// reading only around them with the index at `index` (see [`index`]).
+pub fn extract_with_index(
+    archive: &Path,
+    index: &Path,
+    list: &MemberList,
+    out: &Path,
+    strip: Strip,
+) -> anyhow::Result<Extracted> {
+    use anyhow::Context;
+    let meta = std::fs::metadata(archive).with_context(|| format!("{}", archive.display()))?;
+    if meta.is_dir() {
+        anyhow::bail!(
+            "{} is a directory: --index applies to a tar archive (a directory is read directly, without it)",
+            archive.display()
+        );
+    }
+    let index = Index::load(index)?;
+    let mut dir = OutDir::create(out)?;
+    seek::extract_indexed(archive, &index, list, &mut dir, strip)
+}
+
+/// Index the tar archive `archive` (one pass) and write the index to `out`;
+/// returns the index.
+pub fn index_archive(archive: &Path, out: &Path, span: u64) -> anyhow::Result<Index> {
+    let index = index::build(archive, span)?;
+    index.write(out)?;
+    Ok(index)
 }

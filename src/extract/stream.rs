@@ -31,7 +31,7 @@ pub enum Container {
 }
 
 /// Whether `block` is a tar header with a valid checksum.
-fn is_tar_header(block: &[u8]) -> bool {
+pub(super) fn is_tar_header(block: &[u8]) -> bool {
     if block.len() < 512 {
         return false;
     }
@@ -57,28 +57,14 @@ fn is_tar_header(block: &[u8]) -> bool {
     !digits.is_empty() && sum == stored
 }
 
-/// Open `path` as a tar stream, decompressing if needed.
-///
-/// With `threaded` (and more than one CPU), gzip is inflated on its own
-/// thread while the caller reads.
-pub fn open(path: &Path, threaded: bool) -> anyhow::Result<(Container, Box<dyn BufRead>)> {
-    let file = File::open(path).with_context(|| format!("{}", path.display()))?;
-    let mut inner = BufReader::with_capacity(BUF, file);
-    let head = inner
-        .fill_buf()
-        .with_context(|| format!("reading {}", path.display()))?;
-    let p = path.display();
+/// The container of an archive whose first bytes are `head`, or why it is
+/// none we read (`p` names the file in the message).
+pub(super) fn sniff(head: &[u8], p: &dyn std::fmt::Display) -> anyhow::Result<Container> {
     if head.is_empty() {
         bail!("{p}: empty file, not an archive");
     }
     if head.starts_with(&[0x1f, 0x8b]) {
-        let gz = flate2::bufread::MultiGzDecoder::new(inner);
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if threaded && cpus > 1 {
-            let piped = super::pipe::Piped::new(gz).context("starting the inflate thread")?;
-            return Ok((Container::Gzip, Box::new(piped)));
-        }
-        return Ok((Container::Gzip, Box::new(BufReader::with_capacity(BUF, gz))));
+        return Ok(Container::Gzip);
     }
     if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         bail!("{p}: zstd-compressed archives are not supported (use .tar.gz, .tar or a directory)");
@@ -94,7 +80,31 @@ pub fn open(path: &Path, threaded: bool) -> anyhow::Result<(Container, Box<dyn B
     if !is_tar_header(head) {
         bail!("{p}: not a tar archive (nor gzip-compressed)");
     }
-    Ok((Container::Tar, Box::new(inner)))
+    Ok(Container::Tar)
+}
+
+/// Open `path` as a tar stream, decompressing if needed.
+///
+/// With `threaded` (and more than one CPU), gzip is inflated on its own
+/// thread while the caller reads.
+pub fn open(path: &Path, threaded: bool) -> anyhow::Result<(Container, Box<dyn BufRead>)> {
+    let file = File::open(path).with_context(|| format!("{}", path.display()))?;
+    let mut inner = BufReader::with_capacity(BUF, file);
+    let head = inner
+        .fill_buf()
+        .with_context(|| format!("reading {}", path.display()))?;
+    match sniff(head, &path.display())? {
+        Container::Gzip => {
+            let gz = flate2::bufread::MultiGzDecoder::new(inner);
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+            if threaded && cpus > 1 {
+                let piped = super::pipe::Piped::new(gz).context("starting the inflate thread")?;
+                return Ok((Container::Gzip, Box::new(piped)));
+            }
+            Ok((Container::Gzip, Box::new(BufReader::with_capacity(BUF, gz))))
+        }
+        Container::Tar => Ok((Container::Tar, Box::new(inner))),
+    }
 }
 
 /// Decompress the whole archive and discard it; returns the number of
@@ -114,7 +124,7 @@ pub fn decompress_only(path: &Path) -> anyhow::Result<u64> {
 }
 
 /// The name an archive path has in the member list's terms, if any.
-fn lookup<'a>(
+pub(super) fn lookup<'a>(
     path: &'a [u8],
     strip: Strip,
     top: Option<&[u8]>,
@@ -151,7 +161,7 @@ fn lookup<'a>(
 /// The archive's top directory as `--strip auto` sees it: the first
 /// component of the first entry, if that entry is a directory or lies in one
 /// (and the component is a plain name).
-fn detect_top(path: &[u8], is_dir: bool) -> Option<Vec<u8>> {
+pub(super) fn detect_top(path: &[u8], is_dir: bool) -> Option<Vec<u8>> {
     let trimmed = path.strip_suffix(b"/").unwrap_or(path);
     let (first, nested) = match trimmed.iter().position(|&b| b == b'/') {
         Some(i) => (&trimmed[..i], true),
@@ -161,7 +171,7 @@ fn detect_top(path: &[u8], is_dir: bool) -> Option<Vec<u8>> {
     (plain && (nested || is_dir)).then(|| first.to_vec())
 }
 
-fn kind(t: u8) -> &'static str {
+pub(super) fn kind(t: u8) -> &'static str {
     match t {
         b'2' => "a symlink member (links are not followed)",
         b'1' => "a hardlink member (links are not followed)",
@@ -454,7 +464,7 @@ fn header(hdr: &[u8], name: &mut Vec<u8>) -> anyhow::Result<Option<(u8, u64)>> {
     Ok(Some((flag, size)))
 }
 
-fn pad(size: u64) -> u64 {
+pub(super) fn pad(size: u64) -> u64 {
     (512 - size % 512) % 512
 }
 
