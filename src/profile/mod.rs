@@ -11,16 +11,22 @@
 mod attrib;
 mod events;
 mod model;
+mod picture;
 mod report;
+mod svg;
+mod timeline;
+mod trace;
 
 use crate::nix::{self, Nix};
 use events::{Event, RES_BUILD_LOG_LINE};
 use model::Profiler;
+pub use picture::{CompareError, WriteError};
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use timeline::Timeline;
 
 /// What `ifd-batch profile` runs and how it reports.
 #[derive(Debug)]
@@ -33,6 +39,12 @@ pub struct ProfileOptions {
     pub scan: Vec<PathBuf>,
     /// No live progress line.
     pub no_progress: bool,
+    /// Write the run as a Chrome trace (Trace Event Format) here.
+    pub trace: Option<PathBuf>,
+    /// Draw the run as an SVG timeline here.
+    pub svg: Option<PathBuf>,
+    /// Draw this earlier trace (of `trace`) above the run in the SVG.
+    pub svg_compare: Option<PathBuf>,
     /// The Nix command to run, or FILE [NIX-INSTANTIATE ARGS...].
     pub command: Vec<String>,
 }
@@ -219,16 +231,28 @@ fn passthrough(ev: &Event, colour: bool, out: &mut impl Write) {
 pub enum ProfileError {
     #[error("no Nix command given")]
     NoCommand,
+    #[error("cannot draw {} (--svg-compare): {source}", path.display())]
+    Compare { path: PathBuf, source: CompareError },
 }
 
-/// Run the command and profile it: the command's status (127 when it
-/// cannot be started, 128 + N when killed by signal N), or why it was not
-/// run.
-pub fn run(args: ProfileOptions) -> Result<i32, ProfileError> {
+/// How a profile run ended.
+#[derive(Debug)]
+pub struct Ran {
+    /// The command's status (127 when it cannot be started, 128 + N when
+    /// killed by signal N).
+    pub status: i32,
+    /// The files (`--trace`, `--svg`) that could not be written.
+    pub unwritten: Vec<WriteError>,
+}
+
+/// Run the command and profile it: its status and the files not written,
+/// or why it was not run (an earlier trace to compare with is read first).
+pub fn run(args: ProfileOptions) -> Result<Ran, ProfileError> {
     let (cmd, roots) = plan(&args);
     let Some(program) = cmd.first().cloned() else {
         return Err(ProfileError::NoCommand);
     };
+    let before = read_before(&args)?;
     let build_command = is_build_command(&cmd);
     let progress = !args.no_progress
         && args.format == ReportFormat::Human
@@ -242,14 +266,7 @@ pub fn run(args: ProfileOptions) -> Result<i32, ProfileError> {
     outcome.nix_version = version;
     outcome.version_warning = warning;
 
-    // Nix programs get the structured log; anything else (a wrapper script)
-    // is run as given and must pass those flags on itself.
-    let mut full = vec![program.clone()];
-    if program_name(&program).starts_with("nix") {
-        full.extend(["--log-format", "internal-json", "-v"].map(String::from));
-    }
-    full.extend(cmd[1..].iter().cloned());
-
+    let full = with_structured_log(&cmd);
     let t0 = Instant::now();
     let mut profiler = Profiler::new(build_command);
     let mut child = match Nix::program(&program)
@@ -263,9 +280,11 @@ pub fn run(args: ProfileOptions) -> Result<i32, ProfileError> {
             eprintln!("ifd-batch: error: {what}");
             outcome.error = Some(what);
             outcome.exit_code = Some(127);
-            let idx = scanner.ok().and_then(|h| h.join().ok());
-            emit(&args, &cmd, &profiler, idx.as_ref(), &outcome, 0.0);
-            return Ok(127);
+            let unwritten = conclude(&args, &cmd, &profiler, scanner, &outcome, 0.0, before);
+            return Ok(Ran {
+                status: 127,
+                unwritten,
+            });
         }
     };
 
@@ -281,10 +300,63 @@ pub fn run(args: ProfileOptions) -> Result<i32, ProfileError> {
     let status = child.wait();
     let wall = t0.elapsed().as_secs_f64();
     profiler.finish(wall);
-    let code = exit_code(status, &program, &mut outcome);
+    let status = exit_code(status, &program, &mut outcome);
+    let unwritten = conclude(&args, &cmd, &profiler, scanner, &outcome, wall, before);
+    Ok(Ran { status, unwritten })
+}
+
+/// The earlier trace `--svg-compare` names, read before Nix runs.
+fn read_before(args: &ProfileOptions) -> Result<Option<Timeline>, ProfileError> {
+    let Some(path) = &args.svg_compare else {
+        return Ok(None);
+    };
+    match picture::read_compare(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(source) => Err(ProfileError::Compare {
+            path: path.clone(),
+            source,
+        }),
+    }
+}
+
+/// Nix programs get the structured log; anything else (a wrapper script)
+/// is run as given and must pass those flags on itself.
+fn with_structured_log(cmd: &[String]) -> Vec<String> {
+    let mut full: Vec<String> = cmd.iter().take(1).cloned().collect();
+    if cmd
+        .first()
+        .is_some_and(|p| program_name(p).starts_with("nix"))
+    {
+        full.extend(["--log-format", "internal-json", "-v"].map(String::from));
+    }
+    full.extend(cmd.iter().skip(1).cloned());
+    full
+}
+
+/// Nix is done: the report, then the trace and the SVG asked for (the
+/// files that could not be written).
+fn conclude(
+    args: &ProfileOptions,
+    cmd: &[String],
+    profiler: &Profiler,
+    scanner: std::io::Result<std::thread::JoinHandle<attrib::Index>>,
+    outcome: &Profiled,
+    wall: f64,
+    before: Option<Timeline>,
+) -> Vec<WriteError> {
     let idx = scanner.ok().and_then(|h| h.join().ok());
-    emit(&args, &cmd, &profiler, idx.as_ref(), &outcome, wall);
-    Ok(code)
+    emit(args, cmd, profiler, idx.as_ref(), outcome, wall);
+    if args.trace.is_none() && args.svg.is_none() {
+        return Vec::new();
+    }
+    let line = report::shell_line(cmd);
+    let timeline = Timeline::from_profile(line, profiler, idx.as_ref(), wall);
+    picture::write(
+        args.trace.as_deref(),
+        args.svg.as_deref(),
+        &timeline,
+        before.as_ref(),
+    )
 }
 
 /// Scan the roots in the background while Nix runs: the sites builds are

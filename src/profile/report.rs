@@ -110,6 +110,22 @@ pub struct Report {
     pub log: LogStats,
 }
 
+/// A command line as a shell would read it: words with spaces or quotes
+/// in single quotes.
+pub fn shell_line(command: &[String]) -> String {
+    let words: Vec<String> = command
+        .iter()
+        .map(|w| {
+            if w.is_empty() || w.contains(char::is_whitespace) || w.contains('"') {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            } else {
+                w.clone()
+            }
+        })
+        .collect();
+    words.join(" ")
+}
+
 const METHOD: &str = "wall time - batchable rounds + the longest batchable round: evaluation time plus one round made of the longest members, assuming the batch builds them in parallel (-j)";
 
 impl Report {
@@ -269,18 +285,7 @@ impl Report {
 
     pub fn human(&self) -> String {
         let mut o = String::new();
-        let words: Vec<String> = self
-            .command
-            .iter()
-            .map(|w| {
-                if w.is_empty() || w.contains(char::is_whitespace) || w.contains('"') {
-                    format!("'{}'", w.replace('\'', "'\\''"))
-                } else {
-                    w.clone()
-                }
-            })
-            .collect();
-        let _ = writeln!(o, "\nifd-batch profile: {}", words.join(" "));
+        let _ = writeln!(o, "\nifd-batch profile: {}", shell_line(&self.command));
         if let Some(e) = &self.error {
             let _ = writeln!(o, "  note: {e} (partial profile)");
         }

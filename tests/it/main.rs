@@ -23,6 +23,7 @@ mod fuzz;
 mod materialize_systems;
 mod precommit;
 mod profile;
+mod profile_trace;
 mod remote;
 mod rewrite_cases;
 mod rewrite_nix;

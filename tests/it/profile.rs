@@ -7,11 +7,11 @@ use crate::support::nix::{NIX_CONFIG, Nix, fresh_salt};
 use serde_json::Value;
 use std::process::{Command, Output};
 
-const FIXTURE: &str = "fixtures/profile";
+pub(crate) const FIXTURE: &str = "fixtures/profile";
 /// Every IFD builder in the fixture sleeps this long (seconds).
-const DELAY: f64 = 1.0;
+pub(crate) const DELAY: f64 = 1.0;
 
-fn profile(args: &[&str]) -> Output {
+pub(crate) fn profile(args: &[&str]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ifd-batch"));
     c.current_dir(env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("NIX_CONFIG").is_none() {
@@ -20,7 +20,7 @@ fn profile(args: &[&str]) -> Output {
     c.arg("profile").args(args).output().expect("run ifd-batch")
 }
 
-fn json(o: &Output) -> Value {
+pub(crate) fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(
             "report is not JSON ({e}):\n{}\nstderr:\n{}",
@@ -31,7 +31,7 @@ fn json(o: &Output) -> Value {
 }
 
 /// `default.nix:LINE` of the first line of the fixture containing `needle`.
-fn site(needle: &str) -> String {
+pub(crate) fn site(needle: &str) -> String {
     let text = std::fs::read_to_string(format!(
         "{}/{FIXTURE}/default.nix",
         env!("CARGO_MANIFEST_DIR")
