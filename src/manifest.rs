@@ -440,6 +440,37 @@ pub struct Manifest {
     pub files: BTreeMap<String, FileEntries>,
     /// Set when the repository uses the materialized backend.
     pub materialize: Option<Materialize>,
+    /// The extraction's tool, when forced (`rewrite --extractor`); `None`:
+    /// nixlib's choice (`ifd-batch extract` when the package set provides
+    /// `ifd-batch`, else GNU tar).
+    pub extractor: Option<Extractor>,
+}
+
+/// The tool the batch's extraction runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extractor {
+    /// GNU tar: one pass over the whole archive.
+    Tar,
+    /// `ifd-batch extract`, through the seekable index.
+    IfdBatch,
+}
+
+impl Extractor {
+    /// As nixlib's `extractor` argument spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Extractor::Tar => "tar",
+            Extractor::IfdBatch => "ifd-batch",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Extractor> {
+        match s {
+            "tar" => Some(Extractor::Tar),
+            "ifd-batch" => Some(Extractor::IfdBatch),
+            _ => None,
+        }
+    }
 }
 
 impl Manifest {
@@ -501,6 +532,13 @@ impl Manifest {
         let mut out = Manifest {
             materialize: let_binding(&let_in, "materialize")
                 .map(|m| parse_materialize(&m))
+                .transpose()?,
+            extractor: let_binding(&let_in, "extractor")
+                .map(|x| {
+                    crate::syntax::string_literal(&x)
+                        .and_then(|x| Extractor::parse(&x))
+                        .ok_or_else(|| bad("extractor"))
+                })
                 .transpose()?,
             ..Manifest::default()
         };
@@ -564,6 +602,18 @@ impl Manifest {
             }
             None => "",
         };
+        let extractor = match this.extractor {
+            Some(x) => {
+                let _ = writeln!(
+                    t,
+                    "\n  # The extraction's tool (`ifd-batch rewrite --extractor`).\n  \
+                     extractor = {};",
+                    nix_string(x.as_str())
+                );
+                "  inherit extractor;\n"
+            }
+            None => "",
+        };
         t.push_str(
             "in\n\
              # The first argument names the calling file (for readers and `ifd-batch\n\
@@ -576,7 +626,7 @@ impl Manifest {
                    inherit hself;\n      \
                    manifest = nixlib.union manifests;\n",
         );
-        for line in materialized.lines() {
+        for line in materialized.lines().chain(extractor.lines()) {
             t.push_str("    ");
             t.push_str(line);
             t.push('\n');

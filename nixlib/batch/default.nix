@@ -17,7 +17,7 @@ let
   batch =
     args@{ hself
     , manifest
-    , extractor ? "tar"
+    , extractor ? "auto"
     , all-cabal-hashes ? null
     , materialized ? null
     , sources ? { }
@@ -32,8 +32,21 @@ let
         inherit (scope) lib index explicitIndex;
         inherit (entries) hackage;
       };
+      # "auto": `ifd-batch extract` when the set provides `ifd-batch`, else
+      # GNU tar; "ifd-batch" insists on it. Materializing for another
+      # system runs the extraction here, where that set's binary cannot
+      # run: GNU tar then (the same files).
+      extractor' =
+        if extractor == "auto" then (if scope.tool != null && !machine.foreign then scope.tool else "tar")
+        else if extractor == "ifd-batch" then
+          (if machine.foreign then "tar"
+           else if scope.tool != null then scope.tool
+           else throw ("ifd-batch: extractor = \"ifd-batch\", but the package set has no `ifd-batch` "
+             + "(apply ifd-batch's flake overlay, overlays.default, or pass extractor = <a package "
+             + "with bin/ifd-batch>; `ifd-batch rewrite --extractor tar` uses GNU tar)"))
+        else extractor;
       extraction = import ./extract.nix {
-        inherit extractor;
+        extractor = extractor';
         inherit (machine) tools;
         inherit (entries) members;
       };
@@ -60,7 +73,8 @@ let
     interface // {
       inherit manifest;
       inherit (scope) index;
-      inherit (extraction) extracted missing;
+      inherit (extraction) extracted missing seekable;
+      extractor = extractor';
       inherit (generators) generators probes;
       # `batch SOURCES`: the same batch, given the calling file's sources.
       __functor = _: sources: batch (args // { inherit sources; });

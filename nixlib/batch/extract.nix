@@ -1,7 +1,9 @@
-# Barrier 1: ONE pass over all-cabal-hashes extracting every member the
-# entries need (`<name>/<version>/<name>.{cabal,json}`), and the members the
-# index does not hold (listed, one a line, in $out/MISSING: they fail only
-# the attributes that use them).
+# Barrier 1: ONE extraction of every member the entries need
+# (`<name>/<version>/<name>.{cabal,json}`), and the members the index does
+# not hold (listed, one a line, in $out/MISSING: they fail only the
+# attributes that use them). `extractor`: "tar" (GNU tar, one pass over the
+# whole archive) or a package with `bin/ifd-batch` (reads only around the
+# members, through the seekable index below).
 { tools, extractor, members }:
 let
   inherit (builtins) concatStringsSep elem filter isString readFile split;
@@ -53,29 +55,50 @@ let
     fi
   '';
 
-  # An external extractor with the `ifd-batch extract` interface.
-  cliExtract = extractor: ''
-    mkdir -p "$out"
-    : > missing
-    # (`ifd-batch extract` refuses an empty member list.)
-    if grep -q . "$membersPath"; then
-      ${extractor}/bin/ifd-batch extract "$index" --members "$membersPath" --out "$out" --strip auto --missing missing
+  # The seekable index (`ifd-batch index`): access points into the gzip
+  # stream and each member's offset, made in one pass. A function of the
+  # index alone (no store references in it): built once per all-cabal-hashes
+  # version, substitutable, and every later extraction reads only around
+  # the members it needs. An unpacked index needs none (empty file).
+  seekable = extractor: tools.runCommand "all-cabal-hashes-seekable" {
+    inherit (tools) index;
+    preferLocalBuild = true;
+  } ''
+    if [ -d "$index" ]; then
+      : > "$out"
+    else
+      ${extractor}/bin/ifd-batch index "$index" --out "$out"
     fi
   '';
 
-  extracted = tools.runCommand "ifd-batch-cabal-hashes" {
+  # An external extractor with the `ifd-batch extract` interface, reading
+  # through the seekable index.
+  cliExtract = extractor: ''
+    mkdir -p "$out"
+    : > missing
+    seek=()
+    if [ -s "$seekable" ]; then seek=(--index "$seekable"); fi
+    # (`ifd-batch extract` refuses an empty member list.)
+    if grep -q . "$membersPath"; then
+      ${extractor}/bin/ifd-batch extract "$index" "''${seek[@]}" --members "$membersPath" --out "$out" --strip auto --missing missing
+    fi
+  '';
+
+  extracted = tools.runCommand "ifd-batch-cabal-hashes" ({
     inherit (tools) index;
     # The index is large and the pass is one: never ship it to a remote
     # builder (the generators go there, with only their entries).
     preferLocalBuild = true;
     members = concatStringsSep "\n" members + "\n";
     passAsFile = [ "members" ];
-  } ((if extractor == "tar" then tarExtract else cliExtract extractor) + listMissing);
+  } // (if extractor == "tar" then { } else { seekable = seekable extractor; }))
+    ((if extractor == "tar" then tarExtract else cliExtract extractor) + listMissing);
 
   missing = lines (readFile "${extracted}/MISSING");
 in
 {
   inherit extracted missing;
+  seekable = if extractor == "tar" then null else seekable extractor;
   isMissing = name: version:
     elem "${name}/${version}/${name}.cabal" missing || elem "${name}/${version}/${name}.json" missing;
 }

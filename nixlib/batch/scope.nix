@@ -1,17 +1,21 @@
 # What the package set provides: its scope (package set first, then pkgs),
 # read lazily through its own callPackage, so a batch over `self` inside an
 # overlay of that set does not recurse; the all-cabal-hashes index; and the
-# set's platform (`<compiler>-<hostPlatform.config>`).
+# set's platform (`<compiler>-<hostPlatform.config>`), and `ifd-batch` when the
+# set provides it.
 { hself, all-cabal-hashes }:
 let
   scope = hself.callPackage
     ({ lib, runCommand, fetchzip ? null, all-cabal-hashes ? null, buildPackages ? null, stdenv ? null
-     , path ? null, overlays ? null }:
-      { inherit lib runCommand fetchzip all-cabal-hashes buildPackages stdenv path overlays; })
+     , path ? null, overlays ? null, ifd-batch ? null }:
+      { inherit lib runCommand fetchzip all-cabal-hashes buildPackages stdenv path overlays ifd-batch; })
     { };
 in
 {
   inherit (scope) lib fetchzip stdenv path overlays;
+  # `ifd-batch` when the package set provides it (this project's flake
+  # overlay): the batch's extractor by default.
+  tool = scope.ifd-batch;
   runCommand =
     if scope.buildPackages != null && scope.buildPackages ? runCommand
     then scope.buildPackages.runCommand else scope.runCommand;

@@ -40,6 +40,14 @@ pub(crate) struct RewriteArgs {
     /// Repeatable.
     #[arg(long, value_name = "SYSTEM")]
     system: Vec<String>,
+    /// The tool the batch's extraction runs: `ifd-batch` (`ifd-batch
+    /// extract` through a seekable index of all-cabal-hashes: an edit reads
+    /// only the members it needs), `tar` (GNU tar: one pass over the whole
+    /// archive), or `auto` (`ifd-batch` when the package set provides
+    /// `ifd-batch`, e.g. with this project's flake overlay, else `tar`).
+    /// Default: the manifest's setting, else `auto`.
+    #[arg(long, value_enum)]
+    extractor: Option<ExtractorArg>,
     /// Leave out paths matching GLOB (`.gitignore` syntax, relative to
     /// PATH), e.g. a deliberately invalid test fixture. Repeatable.
     #[arg(long, value_name = "GLOB")]
@@ -54,6 +62,14 @@ pub(crate) enum BackendArg {
     Dynamic,
 }
 
+/// `rewrite --extractor`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ExtractorArg {
+    Auto,
+    Tar,
+    IfdBatch,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum RewriteFormatArg {
     Human,
@@ -61,6 +77,7 @@ enum RewriteFormatArg {
 }
 
 pub(crate) fn run(args: RewriteArgs) -> Exit {
+    use crate::manifest::Extractor;
     use crate::rewrite::{self, Request, backend::Kind};
     if !args.path.is_dir() {
         return fail(
@@ -83,6 +100,11 @@ pub(crate) fn run(args: RewriteArgs) -> Exit {
         }),
         targets: &args.target,
         systems: &args.system,
+        extractor: args.extractor.map(|x| match x {
+            ExtractorArg::Auto => None,
+            ExtractorArg::Tar => Some(Extractor::Tar),
+            ExtractorArg::IfdBatch => Some(Extractor::IfdBatch),
+        }),
         verify: &args.verify,
         write: args.write,
     };

@@ -112,6 +112,16 @@ impl Changes {
 
 impl Plan {
     /// The plan with a backend's changes.
+    /// The plan with the extraction's tool set (`rewrite --extractor`;
+    /// `None`: nixlib's choice), the manifest rendered again.
+    pub fn with_extractor(mut self, extractor: Option<crate::manifest::Extractor>) -> Plan {
+        self.manifest.extractor = extractor;
+        if self.manifest_new.is_some() {
+            self.manifest_new = Some(self.manifest.render());
+        }
+        self
+    }
+
     pub fn with(mut self, changes: Changes) -> Plan {
         if let Some(m) = changes.manifest {
             if m.count() > 0 {

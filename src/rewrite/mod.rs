@@ -160,11 +160,13 @@ fn finish(mut plan: Plan) -> Plan {
     plan.sites.sort_by(|a, b| {
         (a.file.as_str(), a.line, a.column).cmp(&(b.file.as_str(), b.line, b.column))
     });
-    if plan.manifest.materialize.is_none() {
-        plan.manifest.materialize = plan
-            .manifest_on_disk
-            .as_ref()
-            .and_then(|m| m.materialize.clone());
+    if let Some(on_disk) = &plan.manifest_on_disk {
+        if plan.manifest.materialize.is_none() {
+            plan.manifest.materialize = on_disk.materialize.clone();
+        }
+        if plan.manifest.extractor.is_none() {
+            plan.manifest.extractor = on_disk.extractor;
+        }
     }
     // Generic groups import the manifest too (`.group`), even without entries.
     plan.manifest_new =

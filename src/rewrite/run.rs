@@ -5,6 +5,7 @@
 
 use super::backend::{self, BackendError, Kind};
 use crate::dynamic::Eligibility;
+use crate::manifest::Extractor;
 use crate::plan::{Plan, WriteError};
 use crate::verify::{AttrTarget, Comparison};
 use crate::walk::Exclude;
@@ -23,6 +24,9 @@ pub struct Request<'a> {
     pub targets: &'a [AttrTarget],
     /// The materialized backend's `--system`.
     pub systems: &'a [String],
+    /// The extraction's tool, when asked for (`Some(None)`: nixlib's
+    /// choice, `None`: the manifest's as it is).
+    pub extractor: Option<Option<Extractor>>,
     /// What `--verify` evaluates before and after.
     pub verify: &'a [AttrTarget],
     /// Write the changes (when the plan has no errors and verification
@@ -58,7 +62,10 @@ impl Rewritten {
 /// Run one rewrite. An error is a backend that cannot be chosen (a usage
 /// error, [`BackendError::is_usage`]) or cannot make its changes.
 pub fn run(req: &Request) -> Result<Rewritten, BackendError> {
-    let plan = super::plan(req.root, req.manifest_file, req.exclude);
+    let mut plan = super::plan(req.root, req.manifest_file, req.exclude);
+    if let Some(x) = req.extractor {
+        plan = plan.with_extractor(x);
+    }
     let backend = backend::choose(req.backend, req.targets, req.systems, &plan)?;
     let applied = backend.changes(&plan)?;
     let plan = plan.with(applied.changes.clone());

@@ -98,3 +98,73 @@ fn nixlib_extractor_option_matches_gnu_tar() {
     same_tree(&by_tar, &by_tool);
     assert_eq!(count_files(Path::new(&by_tool)), 1);
 }
+
+/// The extractor nixlib picks: `ifd-batch` when the package set provides it
+/// (as this project's flake overlay does), GNU tar otherwise; `"ifd-batch"`
+/// insists (a clear error without it), `"tar"` forces tar. Through the
+/// seekable index (a derivation of the index alone: a new salt, standing
+/// for fresh generators, does not rebuild it), the batch's files are GNU
+/// tar's.
+#[test]
+fn nixlib_extractor_default_follows_the_package_set() {
+    let Some(nix) = Nix::get() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let tool = Nix::str(&tool_dir(tmp.path()).display().to_string());
+    let batch = |salt: &str, with_tool: bool, extractor: Option<&str>, attr: &str| {
+        let pkgs_tool = if with_tool {
+            format!("ifd-batch = {tool};")
+        } else {
+            String::new()
+        };
+        let extractor = extractor
+            .map(|x| format!("extractor = \"{x}\";"))
+            .unwrap_or_default();
+        format!(
+            "let b = (import ./nixlib).batch {{ hself = (import {WORLD} {{ salt = {}; {pkgs_tool} }}).haskellPackages; \
+               manifest = {{ hackage = {{ aeson = \"2.1.2.1\"; text = \"2.1\"; nope = \"1.0\"; }}; }}; {extractor} }}; \
+             in {attr}",
+            Nix::str(salt)
+        )
+    };
+    let kind = |with_tool, extractor| {
+        let r = nix.eval_json(&batch(
+            "kind",
+            with_tool,
+            extractor,
+            "if b.extractor == \"tar\" then \"tar\" else \"ifd-batch\"",
+        ));
+        assert!(r.ok, "{}", r.stderr);
+        r.stdout.trim().to_string()
+    };
+    assert_eq!(kind(true, None), "\"ifd-batch\"");
+    assert_eq!(kind(false, None), "\"tar\"");
+    assert_eq!(kind(true, Some("tar")), "\"tar\"");
+    assert_eq!(kind(true, Some("ifd-batch")), "\"ifd-batch\"");
+    let r = nix.eval_json(&batch(
+        "kind",
+        false,
+        Some("ifd-batch"),
+        "b.extracted.drvPath",
+    ));
+    assert!(
+        !r.ok && r.stderr.contains("has no `ifd-batch`"),
+        "{}",
+        r.stderr
+    );
+
+    // The seekable index does not depend on the salt (the generators do).
+    let seekable = |salt: &str| {
+        let r = nix.eval_json(&batch(salt, true, None, "b.seekable.drvPath"));
+        assert!(r.ok, "{}", r.stderr);
+        r.stdout
+    };
+    assert_eq!(seekable("one"), seekable("two"));
+    let index = nix.build(&batch("one", true, None, "b.seekable"));
+    assert!(std::fs::metadata(&index).unwrap().len() > 0, "{index}");
+
+    let salt = fresh_salt("extractor-default");
+    let by_default = nix.build(&batch(&salt, true, None, "b.extracted"));
+    let by_tar = nix.build(&batch(&salt, true, Some("tar"), "b.extracted"));
+    assert_ne!(by_default, by_tar);
+    same_tree(&by_default, &by_tar);
+}

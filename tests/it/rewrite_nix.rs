@@ -378,3 +378,69 @@ fn rewrite_generic_case(case: &str) -> Option<(nix::Run, nix::Run, String)> {
     assert!(again.contains("nothing to change"), "{again}");
     Some((before, after, out))
 }
+
+/// Both extractors end to end: with a package set that provides `ifd-batch`
+/// (as this project's flake overlay does) the batch extracts through the
+/// seekable index by default; `rewrite --extractor tar` records GNU tar in
+/// the manifest, `--extractor auto` takes it out again; `--verify` proves
+/// every drvPath unchanged each way, and the extraction has the same files.
+#[test]
+fn rewrite_extractor_tar_and_ifd_batch_verify() {
+    let Some(nix) = Nix::get() else { return };
+    let tmp = scratch("examples/haskell-overlay");
+    let repo = tmp.path().join("examples/haskell-overlay");
+    let tool = tmp.path().join("tool");
+    std::fs::create_dir_all(tool.join("bin")).expect("mkdir");
+    std::fs::copy(env!("CARGO_BIN_EXE_ifd-batch"), tool.join("bin/ifd-batch")).expect("copy");
+    let salt = fresh_salt("extractor");
+    std::fs::write(
+        repo.join("with-tool.nix"),
+        format!(
+            "{{ salt ? {} }}: import ./default.nix {{ pkgs = import ../../fixtures/mini-nixpkgs {{ ifd-batch = {}; inherit salt; }}; }}\n",
+            Nix::str(&salt),
+            tool.display()
+        ),
+    )
+    .expect("write");
+    let manifest = || std::fs::read_to_string(repo.join("nix/ifd-batch.nix")).unwrap_or_default();
+    // The extractor the written batch uses.
+    let kind = || {
+        let r = nix.eval_json(&format!(
+            "let r = import {} {{ }}; b = import {}/nix/ifd-batch.nix \"overlay.nix\" r.haskellPackages; \
+             in if b.extractor == \"tar\" then \"tar\" else \"ifd-batch\"",
+            Nix::str(&repo.join("with-tool.nix").display().to_string()),
+            repo.display()
+        ));
+        assert!(r.ok, "{}", r.stderr);
+        r.stdout.trim().trim_matches('"').to_string()
+    };
+    for (flag, recorded) in [("ifd-batch", true), ("tar", true), ("auto", false)] {
+        let (code, out) = ifd_batch(
+            &[
+                "rewrite",
+                ".",
+                "--write",
+                "--extractor",
+                flag,
+                "--verify",
+                "with-tool.nix:sites",
+            ],
+            &repo,
+        );
+        assert_eq!(code, 0, "--extractor {flag}: {out}");
+        assert!(out.contains("derivations identical"), "{out}");
+        let line = format!("extractor = \"{flag}\";");
+        assert_eq!(
+            manifest().contains(&line),
+            recorded,
+            "{flag}: {}",
+            manifest()
+        );
+        let used = if flag == "tar" { "tar" } else { "ifd-batch" };
+        assert_eq!(kind(), used, "--extractor {flag}");
+        // The setting stays until asked otherwise.
+        let (code, again) = ifd_batch(&["rewrite", "."], &repo);
+        assert_eq!(code, 0, "{again}");
+        assert!(again.contains("nothing to change"), "{flag}: {again}");
+    }
+}
