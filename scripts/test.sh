@@ -45,7 +45,7 @@ cargo test --all-targets "$@"
 # Nix tests again, with the modern Nix. Nix >= 2.19 changed what our code
 # reads (`drv^out` in profile's messages), so both versions are evidence.
 if [ "${IFD_BATCH_MATRIX:-${CI:+1}}" = 1 ]; then
-  scripts/modern-nix.sh test --test it -- world:: rewrite_nix:: profile:: dynamic:: materialize_systems::
+  scripts/modern-nix.sh test --test it -- world:: rewrite_nix:: profile:: dynamic:: materialize_systems:: extract_nixlib::
 fi
 
 # Every bench runs from this clone: a smoke run of each (tiny sizes, no
