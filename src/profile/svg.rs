@@ -19,7 +19,11 @@ const WIDTH: f64 = 1200.0;
 /// Room for the lane names.
 const LEFT: f64 = 104.0;
 const RIGHT: f64 = 28.0;
+/// A row's height; build lanes are thinner (and unlabelled) past
+/// `THIN_PAST` lanes.
 const ROW: f64 = 22.0;
+const THIN_ROW: f64 = 12.0;
+const THIN_PAST: usize = 8;
 const BAR: f64 = 16.0;
 /// The advance of one character of the 10 px monospace labels.
 const CHAR: f64 = 6.0;
@@ -56,6 +60,13 @@ pub fn render(panels: &[Panel]) -> String {
         c.body,
         w = num(WIDTH),
     )
+}
+
+/// Where a row is.
+#[derive(Clone, Copy)]
+struct Row {
+    top: f64,
+    height: f64,
 }
 
 /// The drawing so far, and where the next thing goes.
@@ -104,6 +115,16 @@ impl Canvas {
             };
             self.text(LEFT, self.y, "font-size=\"13\"", &line);
         }
+        if let [before, after] = panels {
+            self.y += 20.0;
+            let attrs = "font-size=\"13\" font-weight=\"bold\"";
+            self.text(
+                LEFT,
+                self.y,
+                attrs,
+                &change(before.timeline, after.timeline),
+            );
+        }
         self.y += 22.0;
         self.legend(panels);
         self.y += 14.0;
@@ -147,30 +168,39 @@ impl Canvas {
         let attrs = "font-size=\"12\" font-weight=\"bold\"";
         self.text(LEFT, self.y, attrs, &truncate(&title, room));
         self.y += 8.0;
-        let rows = 1 + t.lanes();
-        self.grid(rows);
+        let height = if t.lanes() > THIN_PAST { THIN_ROW } else { ROW };
+        let lane = |n: usize| Row {
+            top: self.y + ROW + height * n as f64,
+            height,
+        };
+        let rows: Vec<Row> = (0..t.lanes()).map(lane).collect();
+        let bottom = rows.last().map_or(self.y + ROW, |r| r.top + r.height);
+        self.grid(&rows, bottom);
         self.evaluation_row(t);
-        for lane in 0..t.lanes() {
-            let top = self.y + ROW * (lane + 1) as f64;
-            self.lane_name(top, &format!("builds {}", lane + 1));
-            for b in t.builds.iter().filter(|b| b.lane == lane) {
-                self.build(b, top);
+        for (n, &row) in rows.iter().enumerate() {
+            self.lane_name(row, &format!("builds {}", n + 1));
+            for b in t.builds.iter().filter(|b| b.lane == n) {
+                self.build(b, row);
             }
         }
-        self.y += ROW * rows as f64;
+        self.y = bottom;
         self.axis();
     }
 
     /// Row stripes and the ticks' vertical lines, under the bars.
-    fn grid(&mut self, rows: usize) {
-        for r in (0..rows).step_by(2) {
+    fn grid(&mut self, lanes: &[Row], bottom: f64) {
+        let evaluation = Row {
+            top: self.y,
+            height: ROW,
+        };
+        for r in std::iter::once(&evaluation).chain(lanes.iter().skip(1).step_by(2)) {
             let _ = writeln!(
                 self.body,
                 "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#f4f4f4\"/>",
                 num(LEFT),
-                num(self.y + ROW * r as f64),
+                num(r.top),
                 num(WIDTH - LEFT - RIGHT),
-                num(ROW)
+                num(r.height)
             );
         }
         let step = tick_step(self.max);
@@ -180,18 +210,27 @@ impl Canvas {
                 self.body,
                 "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"#dddddd\"/>",
                 num(self.y),
-                num(self.y + ROW * rows as f64)
+                num(bottom)
             );
         }
     }
 
-    fn lane_name(&mut self, top: f64, name: &str) {
-        let attrs = "font-size=\"11\" text-anchor=\"end\" fill=\"#444444\"";
-        self.text(LEFT - 8.0, top + ROW / 2.0 + 4.0, attrs, name);
+    fn lane_name(&mut self, row: Row, name: &str) {
+        let size = if row.height < ROW { 9.0 } else { 11.0 };
+        let attrs = format!("font-size=\"{size}\" text-anchor=\"end\" fill=\"#444444\"");
+        self.text(
+            LEFT - 8.0,
+            row.top + row.height / 2.0 + size * 0.35,
+            &attrs,
+            name,
+        );
     }
 
     fn evaluation_row(&mut self, t: &Timeline) {
-        let top = self.y;
+        let top = Row {
+            top: self.y,
+            height: ROW,
+        };
         self.lane_name(top, "evaluation");
         for &s in &t.evaluation {
             let tip = format!("evaluating: {}", from_to(s));
@@ -210,7 +249,7 @@ impl Canvas {
         }
     }
 
-    fn build(&mut self, b: &Bar, top: f64) {
+    fn build(&mut self, b: &Bar, row: Row) {
         let colour = if b.substitute { SUBSTITUTE } else { BUILD };
         let short = b.site.as_ref().map(|s| short_location(&s.location));
         let short = short.or_else(|| b.site_label());
@@ -219,8 +258,8 @@ impl Canvas {
             labels.push(format!("{} · {site}", b.name));
         }
         labels.push(b.name.clone());
-        let label = fit(&labels, self.width(b.span));
-        self.bar("build", colour, b.span, top, &build_tip(b), label);
+        let label = fit(&labels, self.width(b.span)).filter(|_| row.height >= ROW);
+        self.bar("build", colour, b.span, row, &build_tip(b), label);
     }
 
     /// A bar with its tooltip and, when given, a label inside it.
@@ -229,12 +268,13 @@ impl Canvas {
         class: &str,
         colour: &str,
         s: Span,
-        top: f64,
+        row: Row,
         tip: &str,
         label: Option<String>,
     ) {
         let x = self.x(s.start);
-        let y = top + (ROW - BAR) / 2.0;
+        let height = row.height * BAR / ROW;
+        let y = row.top + (row.height - height) / 2.0;
         let _ = writeln!(
             self.body,
             "<g><title>{}</title><rect class=\"{class}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{colour}\" stroke=\"#ffffff\" stroke-width=\"0.6\"/>",
@@ -242,11 +282,11 @@ impl Canvas {
             num(x),
             num(y),
             num(self.width(s)),
-            num(BAR)
+            num(height)
         );
         if let Some(l) = label {
             let attrs = "font-size=\"10\" font-family=\"monospace\" fill=\"#ffffff\"";
-            self.text(x + 3.0, y + BAR - 4.5, attrs, &l);
+            self.text(x + 3.0, y + height - 4.5, attrs, &l);
         }
         self.body.push_str("</g>\n");
     }
@@ -298,6 +338,23 @@ fn summary(t: &Timeline) -> String {
         seconds(blocked),
         if rounds == 1 { "" } else { "s" },
         if builds == 1 { "" } else { "s" },
+    )
+}
+
+/// `total 9.12 s → 2.05 s (4.4× as fast) · blocked 8.50 s → 1.43 s · 17 → 3 rounds`.
+fn change(before: &Timeline, after: &Timeline) -> String {
+    let ratio = match after.wall {
+        0 => String::new(),
+        a => format!(" ({:.1}× as fast)", before.wall as f64 / a as f64),
+    };
+    format!(
+        "change: total {} → {}{ratio} · blocked {} → {} · {} → {} serial IFD rounds",
+        seconds(before.wall),
+        seconds(after.wall),
+        seconds(before.blocked()),
+        seconds(after.blocked()),
+        before.rounds.len(),
+        after.rounds.len()
     )
 }
 

@@ -100,7 +100,9 @@ fn serial_call_hackage_sites_are_one_round_each_attributed() {
     let builds = v["builds"].as_array().expect("builds");
     for (name, want) in [
         ("cabal2nix-servant-0.20.1", &expected[0]),
-        ("all-cabal-hashes-component-wai-3.2.3", &expected[1]),
+        // (The per-package all-cabal-hashes components are not salted:
+        // built once per index, as in nixpkgs, so maybe not in this run.)
+        ("cabal2nix-wai-3.2.3", &expected[1]),
         ("cabal2nix-warp-3.3.30", &expected[2]),
     ] {
         let b = builds
