@@ -718,10 +718,17 @@ pub fn build(path: &Path, span: u64) -> anyhow::Result<Index> {
     let mut table = TableWriter::default();
     // Where the entries end: an end-of-archive marker must follow.
     let mut end = 0u64;
+    let mut failure = None;
     {
         let mut ar = tar::Archive::new(BufReader::with_capacity(BUF, &mut src));
         for e in ar.entries().with_context(|| format!("{p}"))? {
-            let e = e.with_context(|| format!("{p}: corrupt archive"))?;
+            let e = match e {
+                Ok(e) => e,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            };
             let flag = e.header().entry_type().as_byte();
             let (offset, size) = (e.raw_file_position(), e.size());
             end = offset
@@ -734,8 +741,19 @@ pub fn build(path: &Path, span: u64) -> anyhow::Result<Index> {
             }
         }
         // Read to the end, so that every gzip trailer (CRC, length) is checked.
-        io::copy(&mut ar.into_inner(), &mut io::sink())
-            .with_context(|| format!("{p}: corrupt or truncated archive"))?;
+        if failure.is_none() {
+            io::copy(&mut ar.into_inner(), &mut io::sink())
+                .with_context(|| format!("{p}: corrupt or truncated archive"))?;
+        }
+    }
+    if let Some(e) = failure {
+        // The tar crate says "unexpected EOF during skip" and the like.
+        let what = if src.eof {
+            "truncated archive"
+        } else {
+            "corrupt archive"
+        };
+        return Err(anyhow::Error::new(e).context(format!("{p}: {what}")));
     }
     if src.total_out < end + 512 {
         anyhow::bail!("{p}: truncated archive (ends without the end-of-archive marker)");

@@ -5,17 +5,17 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const TOP: &str = "all-cabal-hashes-0123456789abcdef0123456789abcdef01234567";
+pub(crate) const TOP: &str = "all-cabal-hashes-0123456789abcdef0123456789abcdef01234567";
 
 /// A raw tar entry: name bytes written as-is (hostile names included).
-struct E {
+pub(crate) struct E {
     name: Vec<u8>,
     flag: u8,
     data: Vec<u8>,
     link: Vec<u8>,
 }
 
-fn file(name: &str, data: &str) -> E {
+pub(crate) fn file(name: &str, data: &str) -> E {
     E {
         name: name.as_bytes().to_vec(),
         flag: b'0',
@@ -24,7 +24,7 @@ fn file(name: &str, data: &str) -> E {
     }
 }
 
-fn dir(name: &str) -> E {
+pub(crate) fn dir(name: &str) -> E {
     E {
         name: name.as_bytes().to_vec(),
         flag: b'5',
@@ -33,7 +33,7 @@ fn dir(name: &str) -> E {
     }
 }
 
-fn link(name: &str, flag: u8, target: &str) -> E {
+pub(crate) fn link(name: &str, flag: u8, target: &str) -> E {
     E {
         name: name.as_bytes().to_vec(),
         flag,
@@ -42,7 +42,7 @@ fn link(name: &str, flag: u8, target: &str) -> E {
     }
 }
 
-fn tar_bytes(entries: &[E]) -> Vec<u8> {
+pub(crate) fn tar_bytes(entries: &[E]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     for e in entries {
         let mut h = tar::Header::new_ustar();
@@ -63,7 +63,7 @@ fn tar_bytes(entries: &[E]) -> Vec<u8> {
     b.into_inner().unwrap()
 }
 
-fn gz(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gz(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(bytes).unwrap();
     e.finish().unwrap()
@@ -71,7 +71,7 @@ fn gz(bytes: &[u8]) -> Vec<u8> {
 
 /// A GitHub-style archive: pax global header, top directory, then
 /// `<name>/<version>/<name>.{cabal,json}` with directories first.
-fn index_entries(packages: &[(&str, &str)]) -> Vec<E> {
+pub(crate) fn index_entries(packages: &[(&str, &str)]) -> Vec<E> {
     let mut v = vec![E {
         name: b"pax_global_header".to_vec(),
         flag: b'g',
@@ -94,7 +94,7 @@ fn index_entries(packages: &[(&str, &str)]) -> Vec<E> {
     v
 }
 
-const PKGS: &[(&str, &str)] = &[
+pub(crate) const PKGS: &[(&str, &str)] = &[
     ("aeson", "2.1.2.1"),
     ("base-orphans", "0.9.1"),
     ("lens", "5.2.3"),
@@ -102,32 +102,32 @@ const PKGS: &[(&str, &str)] = &[
     ("zlib", "0.6.3.0"),
 ];
 
-struct T {
+pub(crate) struct T {
     dir: tempfile::TempDir,
 }
 
 impl T {
-    fn new() -> T {
+    pub(crate) fn new() -> T {
         T {
             dir: tempfile::tempdir().unwrap(),
         }
     }
-    fn path(&self, p: &str) -> PathBuf {
+    pub(crate) fn path(&self, p: &str) -> PathBuf {
         self.dir.path().join(p)
     }
-    fn write(&self, p: &str, bytes: &[u8]) -> PathBuf {
+    pub(crate) fn write(&self, p: &str, bytes: &[u8]) -> PathBuf {
         let path = self.path(p);
         std::fs::write(&path, bytes).unwrap();
         path
     }
-    fn members(&self, names: &[&str]) -> PathBuf {
+    pub(crate) fn members(&self, names: &[&str]) -> PathBuf {
         let mut s = names.join("\n");
         s.push('\n');
         self.write("members", s.as_bytes())
     }
 }
 
-fn run(archive: &Path, members: &Path, out: &Path, extra: &[&str]) -> Output {
+pub(crate) fn run(archive: &Path, members: &Path, out: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ifd-batch"))
         .arg("extract")
         .arg(archive)
@@ -140,11 +140,11 @@ fn run(archive: &Path, members: &Path, out: &Path, extra: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn files_under(root: &Path) -> Vec<String> {
+pub(crate) fn files_under(root: &Path) -> Vec<String> {
     let mut v = Vec::new();
     fn go(root: &Path, d: &Path, v: &mut Vec<String>) {
         for e in std::fs::read_dir(d).unwrap() {
@@ -170,7 +170,7 @@ fn files_under(root: &Path) -> Vec<String> {
     v
 }
 
-fn read(p: PathBuf) -> String {
+pub(crate) fn read(p: PathBuf) -> String {
     std::fs::read_to_string(p).unwrap()
 }
 

@@ -16,6 +16,7 @@ mod cli_scan;
 mod detect;
 mod dynamic;
 mod extract;
+mod extract_index;
 mod extract_nixlib;
 mod fileset;
 mod flake;
