@@ -16,7 +16,7 @@ use std::path::PathBuf;
     ifd-batch profile --svg after.svg --svg-compare before.json -- nix-instantiate default.nix -A foo\n\n\
 Pictures:\n  \
     --trace writes the run in Chrome's Trace Event Format (JSON): open it in\n  \
-    Perfetto (ui.perfetto.dev), speedscope or chrome://tracing. Lane 'evaluation'\n  \
+    Perfetto, speedscope or chrome://tracing. Lane 'evaluation'\n  \
     shows evaluating and blocked IFD rounds; lanes 'builds N' the builds (overlapping\n  \
     builds on different lanes), each with its derivation, round and site in args.\n  \
     --svg draws the same timeline as a standalone SVG (tooltips on every bar).\n  \

@@ -22,11 +22,12 @@ const RIGHT: f64 = 28.0;
 /// A row's height; build lanes are thinner (and unlabelled) past
 /// `THIN_PAST` lanes.
 const ROW: f64 = 22.0;
-const THIN_ROW: f64 = 12.0;
+const THIN_ROW: f64 = 14.0;
 const THIN_PAST: usize = 8;
 const BAR: f64 = 16.0;
-/// The advance of one character of the 10 px monospace labels.
-const CHAR: f64 = 6.0;
+/// Monospace labels: their size in a bar of a full row (a thin row's is
+/// 1 px less), a character's advance being 0.6 of it.
+const LABEL: f64 = 10.0;
 
 const EVALUATING: &str = "#4e79a7";
 const BLOCKED: &str = "#e15759";
@@ -240,6 +241,7 @@ impl Canvas {
             let label = fit(
                 &[format!("round {}", r.index), r.index.to_string()],
                 self.width(r.span),
+                LABEL,
             );
             self.bar("blocked", BLOCKED, r.span, top, &round_tip(r), label);
         }
@@ -258,7 +260,7 @@ impl Canvas {
             labels.push(format!("{} · {site}", b.name));
         }
         labels.push(b.name.clone());
-        let label = fit(&labels, self.width(b.span)).filter(|_| row.height >= ROW);
+        let label = fit(&labels, self.width(b.span), label_size(row));
         self.bar("build", colour, b.span, row, &build_tip(b), label);
     }
 
@@ -273,7 +275,11 @@ impl Canvas {
         label: Option<String>,
     ) {
         let x = self.x(s.start);
-        let height = row.height * BAR / ROW;
+        let height = if row.height >= ROW {
+            BAR
+        } else {
+            row.height - 2.0
+        };
         let y = row.top + (row.height - height) / 2.0;
         let _ = writeln!(
             self.body,
@@ -285,8 +291,9 @@ impl Canvas {
             num(height)
         );
         if let Some(l) = label {
-            let attrs = "font-size=\"10\" font-family=\"monospace\" fill=\"#ffffff\"";
-            self.text(x + 3.0, y + height - 4.5, attrs, &l);
+            let size = label_size(row);
+            let attrs = format!("font-size=\"{size}\" font-family=\"monospace\" fill=\"#ffffff\"");
+            self.text(x + 3.0, y + height / 2.0 + size * 0.35, &attrs, &l);
         }
         self.body.push_str("</g>\n");
     }
@@ -407,9 +414,17 @@ fn seconds(us: u64) -> String {
     format!("{:.2} s", us as f64 / 1e6)
 }
 
+fn label_size(row: Row) -> f64 {
+    if row.height >= ROW {
+        LABEL
+    } else {
+        LABEL - 1.0
+    }
+}
+
 /// The first label that fits a bar this wide, else the last one cut short.
-fn fit(labels: &[String], width: f64) -> Option<String> {
-    let room = ((width - 6.0) / CHAR).floor();
+fn fit(labels: &[String], width: f64, size: f64) -> Option<String> {
+    let room = ((width - 6.0) / (0.6 * size)).floor();
     if room < 3.0 {
         return None;
     }
@@ -523,12 +538,15 @@ mod tests {
             "cabal2nix-aeson".to_string(),
         ];
         assert_eq!(
-            fit(&labels, 400.0).as_deref(),
+            fit(&labels, 400.0, LABEL).as_deref(),
             Some("cabal2nix-aeson · overlay.nix:3")
         );
-        assert_eq!(fit(&labels, 110.0).as_deref(), Some("cabal2nix-aeson"));
-        assert_eq!(fit(&labels, 60.0).as_deref(), Some("cabal2ni…"));
-        assert_eq!(fit(&labels, 20.0), None);
+        assert_eq!(
+            fit(&labels, 110.0, LABEL).as_deref(),
+            Some("cabal2nix-aeson")
+        );
+        assert_eq!(fit(&labels, 60.0, LABEL).as_deref(), Some("cabal2ni…"));
+        assert_eq!(fit(&labels, 20.0, LABEL), None);
     }
 
     #[test]

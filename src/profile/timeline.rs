@@ -198,11 +198,15 @@ fn bars(p: &Profiler, idx: Option<&Index>, wall_us: u64, wall: f64) -> Vec<Bar> 
                 lane: 0,
                 round,
                 substitute: bu.substitute,
-                site: idx.and_then(|i| i.lookup(&bu.name)).map(|s| BuildSite {
-                    location: s.location.clone(),
-                    kind: s.kind.to_string(),
-                    batchable: s.batchable,
-                }),
+                // The result itself is no site's doing.
+                site: idx
+                    .filter(|_| round.is_some())
+                    .and_then(|i| i.lookup(&bu.name))
+                    .map(|s| BuildSite {
+                        location: s.location.clone(),
+                        kind: s.kind.to_string(),
+                        batchable: s.batchable,
+                    }),
             });
         }
     }
