@@ -322,3 +322,28 @@ fn svg_compare_needs_svg_and_a_readable_trace() {
         assert!(!ran.exists() && !Path::new(&svg).exists());
     }
 }
+
+/// A command that cannot start (exit 127) still leaves its trace and SVG:
+/// an empty run, valid all the same.
+#[test]
+fn a_command_that_cannot_start_leaves_an_empty_trace() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (trace, svg) = (dir.path().join("t.json"), dir.path().join("t.svg"));
+    let (t, s) = (trace.to_string_lossy(), svg.to_string_lossy());
+    let missing = "nix-instantiate-does-not-exist";
+    let o = profile(&["--trace", &t, "--svg", &s, "--", missing, "x.nix"]);
+    assert_eq!(o.status.code(), Some(127));
+    let v = check_trace(&trace);
+    assert!(complete(&v).is_empty(), "{v:#}");
+    assert_eq!(check_svg(&svg), 0);
+}
+
+/// Our options still take their values: a missing one is a usage error.
+#[test]
+fn a_picture_option_without_its_file_is_a_usage_error() {
+    for flag in ["--trace", "--svg", "--svg-compare"] {
+        let o = profile(&[flag, "--", "sh", "-c", "exit 0"]);
+        assert_eq!(o.status.code(), Some(2), "{flag}");
+        assert!(o.stdout.is_empty());
+    }
+}
