@@ -48,6 +48,10 @@ type Index = HashMap<Vec<u8>, usize, BuildHasherDefault<Fx>>;
 pub struct MemberList {
     names: Vec<String>,
     index: Index,
+    /// Which name lengths (mod 256) occur: most archive names are rejected
+    /// by their length alone, without hashing (an indexed extract looks up
+    /// every name of the table).
+    lengths: [u64; 4],
 }
 
 impl MemberList {
@@ -63,6 +67,10 @@ impl MemberList {
 
     /// Position of `name` in the list.
     pub fn position(&self, name: &[u8]) -> Option<usize> {
+        let l = name.len() % 256;
+        if self.lengths[l / 64] & (1 << (l % 64)) == 0 {
+            return None;
+        }
         self.index.get(name).copied()
     }
 }
@@ -108,7 +116,16 @@ pub fn parse_members(text: &str) -> anyhow::Result<MemberList> {
     if names.is_empty() {
         anyhow::bail!("the member list is empty (nothing to extract)");
     }
-    Ok(MemberList { names, index })
+    let mut lengths = [0u64; 4];
+    for n in &names {
+        let l = n.len() % 256;
+        lengths[l / 64] |= 1 << (l % 64);
+    }
+    Ok(MemberList {
+        names,
+        index,
+        lengths,
+    })
 }
 
 #[cfg(test)]

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+// Also loaded by `world` (privately there); the test world's generator.
 #[path = "../../xtask/src/synth_index.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::duplicate_mod)]
 mod synth;
 
 /// `ifd-batch index ARCHIVE --out OUT [--span SPAN]`.
@@ -130,7 +131,7 @@ fn agree(t: &T, archive: &Path, idx: &Path, names: &[&str], case: &str) {
 }
 
 /// A deterministic pseudo-random pick of `k` names.
-fn pick<'a>(names: &'a [String], k: usize, seed: u64) -> Vec<&'a str> {
+fn pick(names: &[String], k: usize, seed: u64) -> Vec<&str> {
     let mut r = synth::Rng::new(seed, 0);
     let mut v: Vec<&str> = (0..k)
         .map(|_| names[(r.next_u64() % names.len() as u64) as usize].as_str())
