@@ -214,12 +214,14 @@ fn bars(p: &Profiler, idx: Option<&Index>, wall_us: u64, wall: f64) -> Vec<Bar> 
 }
 
 /// Lanes such that builds on one lane never overlap: by start time, each
-/// build takes the first lane free by then (touching is not overlapping).
+/// build takes the first lane free before it starts. Not even touching:
+/// viewers (speedscope) pair an end and a start at one instant by name,
+/// and two builds may share a name.
 pub fn assign_lanes(builds: &mut [Bar]) {
     builds.sort_by_key(|b| (b.span.start, b.span.end));
     let mut free_at: Vec<u64> = Vec::new();
     for b in builds.iter_mut() {
-        b.lane = match free_at.iter().position(|&end| end <= b.span.start) {
+        b.lane = match free_at.iter().position(|&end| end < b.span.start) {
             Some(lane) => lane,
             None => {
                 free_at.push(0);
@@ -253,7 +255,7 @@ mod tests {
         p.feed(0.6, &start(2, ACT_BUILD, "a"));
         p.feed(0.7, &start(3, ACT_BUILD, "b"));
         p.feed(1.0, &Event::Stop { id: 2 });
-        p.feed(1.0, &start(4, ACT_BUILD, "c"));
+        p.feed(1.1, &start(4, ACT_BUILD, "c"));
         p.feed(1.5, &Event::Stop { id: 3 });
         p.feed(1.6, &Event::Stop { id: 4 });
         p.feed(1.7, &Event::Stop { id: 1 });
@@ -265,7 +267,7 @@ mod tests {
     fn overlapping_builds_get_lanes_of_their_own() {
         let t = parallel();
         let lanes: Vec<(&str, usize)> = t.builds.iter().map(|b| (&*b.name, b.lane)).collect();
-        // `c` starts when `a` stops: it reuses `a`'s lane.
+        // `c` starts after `a` stopped: it reuses `a`'s lane.
         assert_eq!(lanes, [("a", 0), ("b", 1), ("c", 0)]);
         assert_eq!(t.lanes(), 2);
     }

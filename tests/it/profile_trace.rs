@@ -238,14 +238,14 @@ fn serial_rounds_and_sites(trace: &Value) {
 }
 
 /// A scripted log (no Nix): builds `one` and `two` overlap, `three` starts
-/// as `one` stops and takes its lane.
+/// after `one` stopped and takes its lane.
 #[test]
 fn overlapping_builds_get_lanes_of_their_own() {
     let script = r#"e() { echo "@nix $1" >&2; }
 b() { e "{\"action\":\"start\",\"fields\":[\"/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-$2.drv\",\"\",1,1],\"id\":$1,\"level\":3,\"text\":\"building\",\"type\":105}"; }
 s() { e "{\"action\":\"stop\",\"id\":$1}"; }
 e '{"action":"start","id":1,"level":0,"text":"","type":102}'
-b 2 one; sleep 0.2; b 3 two; sleep 0.2; s 2; b 4 three; sleep 0.2; s 3; s 4; s 1; sleep 0.1"#;
+b 2 one; sleep 0.2; b 3 two; sleep 0.2; s 2; sleep 0.05; b 4 three; sleep 0.2; s 3; s 4; s 1; sleep 0.1"#;
     let dir = tempfile::tempdir().expect("tempdir");
     let (trace, svg) = (dir.path().join("t.json"), dir.path().join("t.svg"));
     let (t, s) = (trace.to_string_lossy(), svg.to_string_lossy());
