@@ -75,3 +75,19 @@ pub fn deadnix(files: &[PathBuf]) -> bool {
     );
     true
 }
+
+/// A directory with `bin/ifd-batch` (this build's binary), the layout of a
+/// package set's `ifd-batch` (`import fixtures/mini-nixpkgs { ifd-batch =
+/// <it>; }`), made once per test run.
+pub fn tool_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("ifd-batch-tool-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("bin")).expect("tool dir");
+        std::fs::copy(env!("CARGO_BIN_EXE_ifd-batch"), dir.join("bin/ifd-batch"))
+            .expect("copy ifd-batch");
+        dir
+    })
+    .clone()
+}
