@@ -325,3 +325,80 @@ pub fn extract_indexed(
     }
     Ok(outcome)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{index, parse_members};
+    use super::*;
+    use std::io::Write;
+
+    /// Members of 3000 bytes each, so that an offset moved by whole blocks
+    /// lands inside another member's data.
+    fn archive(dir: &Path, gzip: bool) -> std::path::PathBuf {
+        let mut b = tar::Builder::new(Vec::new());
+        for i in 0..40 {
+            let mut h = tar::Header::new_ustar();
+            let data = format!("{i:03}").repeat(1000);
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, format!("top/p{i}/1/p{i}.cabal"), data.as_bytes())
+                .unwrap();
+        }
+        let raw = b.into_inner().unwrap();
+        let path = dir.join(if gzip { "a.tar.gz" } else { "a.tar" });
+        let bytes = if gzip {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(&raw).unwrap();
+            e.finish().unwrap()
+        } else {
+            raw
+        };
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// An index that passes every format check but whose offsets, names or
+    /// types are not the archive's: an error, never a wrong file.
+    #[test]
+    fn an_index_that_does_not_fit_never_writes_a_wrong_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for gzip in [false, true] {
+            let a = archive(dir.path(), gzip);
+            let idx = index::build(&a, 1).unwrap();
+            let list = parse_members("p7/1/p7.cabal\n").unwrap();
+            let shifts: [(i64, u8); 4] = [(512, 0), (-512, 0), (1024, 0), (0, b'7')];
+            for (shift, flag) in shifts {
+                let bad = idx.map_entries(|e| {
+                    let offset = if e.name.ends_with(b"p7.cabal") {
+                        e.offset.wrapping_add_signed(shift)
+                    } else {
+                        e.offset
+                    };
+                    let flag = if flag != 0 && e.name.ends_with(b"p7.cabal") {
+                        flag
+                    } else {
+                        e.flag
+                    };
+                    (e.name.to_vec(), flag, offset, e.size)
+                });
+                // Written and read back: the format checks pass.
+                let bad = Index::from_bytes(&bad.to_bytes()).unwrap();
+                let out = dir.path().join(format!("out-{gzip}-{shift}-{flag}"));
+                let mut o = OutDir::create(&out).unwrap();
+                let err = extract_indexed(&a, &bad, &list, &mut o, Strip::Auto).unwrap_err();
+                assert!(format!("{err:#}").contains("does not match"), "{err:#}");
+                assert!(!out.join("p7/1/p7.cabal").exists());
+            }
+            // And the right index gives the right bytes.
+            let out = dir.path().join(format!("good-{gzip}"));
+            let mut o = OutDir::create(&out).unwrap();
+            let r = extract_indexed(&a, &idx, &list, &mut o, Strip::Auto).unwrap();
+            assert_eq!(r.written, 1);
+            assert_eq!(
+                std::fs::read_to_string(out.join("p7/1/p7.cabal")).unwrap(),
+                "007".repeat(1000)
+            );
+        }
+    }
+}
