@@ -521,6 +521,11 @@ impl Index {
         let entries = c.u64()?;
         let table_len = c.len()?;
         let table_clen = c.len()?;
+        // Each entry takes at least its header in the stream, more than its
+        // encoding: a bound that keeps a crafted length from exhausting memory.
+        if table_len as u64 > total_out.saturating_add(1 << 20) {
+            return Err(corrupt("member table larger than the archive"));
+        }
         let table = inflate_exact(c.bytes(table_clen)?, table_len, "member table")?;
         if !c.b.is_empty() {
             return Err(corrupt("bytes after the member table"));

@@ -184,10 +184,19 @@ fn same_files_as_streaming_and_gnu_tar_at_several_spans() {
 }
 
 #[test]
-fn plain_tar_and_single_member_gzip() {
+fn plain_tar_single_member_gzip_and_members_across_gzip_members() {
     let t = T::new();
     let raw = tar_bytes(&index_entries(PKGS));
-    for (name, bytes) in [("i.tar", raw.clone()), ("i.tar.gz", gz(&raw))] {
+    // gzip members cut at odd places: tar headers and data straddle them.
+    let mut multi = Vec::new();
+    for (a, b) in [(0, 700), (700, 3333), (3333, 3334), (3334, raw.len())] {
+        multi.extend(gz(&raw[a..b]));
+    }
+    for (name, bytes) in [
+        ("i.tar", raw.clone()),
+        ("i.tar.gz", gz(&raw)),
+        ("multi.tar.gz", multi),
+    ] {
         let a = t.write(name, &bytes);
         let idx = t.path(&format!("{name}.idx"));
         index_ok(&a, &idx, Some("1"));
