@@ -460,3 +460,49 @@ proptest::proptest! {
         agree(&t, &a, &idx, &list, "prop");
     }
 }
+
+#[test]
+fn strip_rules_are_the_streaming_extracts() {
+    let t = T::new();
+    let flat = tar_bytes(&[
+        dir("aeson/"),
+        dir("aeson/1.0/"),
+        file("aeson/1.0/aeson.cabal", "A"),
+        file("x/y/text/2.0/text.cabal", "T"),
+    ]);
+    let a = t.write("flat.tar.gz", &gz(&flat));
+    let idx = t.path("flat.idx");
+    index_ok(&a, &idx, Some("1"));
+    let m = t.members(&[
+        "aeson/1.0/aeson.cabal",
+        "text/2.0/text.cabal",
+        "2.0/text.cabal",
+    ]);
+    for strip in ["auto", "0", "1", "2", "3"] {
+        let (oi, os) = (t.path(&format!("i{strip}")), t.path(&format!("s{strip}")));
+        let (mi, ms) = (t.path(&format!("mi{strip}")), t.path(&format!("ms{strip}")));
+        let i = run(
+            &a,
+            &m,
+            &oi,
+            &[
+                "--strip",
+                strip,
+                "--index",
+                idx.to_str().unwrap(),
+                "--missing",
+                mi.to_str().unwrap(),
+            ],
+        );
+        let s = run(
+            &a,
+            &m,
+            &os,
+            &["--strip", strip, "--missing", ms.to_str().unwrap()],
+        );
+        assert_eq!(i.status.code(), Some(0), "{strip}: {}", stderr(&i));
+        assert_eq!(s.status.code(), Some(0), "{strip}: {}", stderr(&s));
+        assert_eq!(tree(&oi), tree(&os), "strip {strip}");
+        assert_eq!(read(mi), read(ms), "strip {strip}");
+    }
+}
