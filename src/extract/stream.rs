@@ -1,4 +1,10 @@
 //! The one streaming pass over a tar archive (gzip-compressed or plain).
+//!
+//! Its own tar reader rather than the `tar` crate (which `index.rs` uses):
+//! the same pass with the crate's `Archive::entries` took 1.48 s instead of
+//! 0.93 s on one thread (spread50 on the realistic index; +59 %), because
+//! the crate skips unwanted data by copying it out through a zeroed buffer
+//! where this reader only advances in the inflate buffer.
 
 use super::members::is_safe_name;
 use super::{Extracted, MemberList, OutDir};
