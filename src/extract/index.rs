@@ -566,8 +566,21 @@ impl Index {
 
     /// Read and check the index file at `path`.
     pub fn load(path: &Path) -> anyhow::Result<Index> {
-        let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
-        Index::from_bytes(&bytes).with_context(|| format!("index {}", path.display()))
+        let p = path.display();
+        let mut f = File::open(path).with_context(|| format!("{p}"))?;
+        // The magic first: a large file that is no index is not read whole.
+        let mut head = Vec::with_capacity(MAGIC.len());
+        (&mut f)
+            .take(MAGIC.len() as u64)
+            .read_to_end(&mut head)
+            .with_context(|| format!("reading {p}"))?;
+        if head != MAGIC {
+            return Err(IndexError::NotAnIndex).with_context(|| format!("index {p}"));
+        }
+        let mut bytes = head;
+        f.read_to_end(&mut bytes)
+            .with_context(|| format!("reading {p}"))?;
+        Index::from_bytes(&bytes).with_context(|| format!("index {p}"))
     }
 
     /// Write the index to `path` (temporary file, then rename).
