@@ -228,61 +228,30 @@ pub fn changes(
     let mut system = String::new();
     for t in targets {
         let src_file = join_rel(&root_rel, &t.file);
-        if src_file.starts_with("../") {
-            out.errors.push(FileError {
-                file: t.to_string(),
-                line: None,
-                column: None,
-                message: format!(
-                    "outside the repository ({}) the producers copy into the store",
-                    base.display()
-                ),
-            });
-            continue;
-        }
-        if !stored.contains(&src_file) {
-            out.errors.push(FileError {
-                file: t.to_string(),
-                line: None,
-                column: None,
-                message: format!(
-                    "{src_file} is not in the store copy of the repository, which holds what git tracks (a flake's source: no untracked or ignored files): `git add` it (`git add -N` to add it without its contents)"
-                ),
-            });
+        let refusal = if src_file.starts_with("../") {
+            Some(format!(
+                "outside the repository ({}) the producers copy into the store",
+                base.display()
+            ))
+        } else if !stored.contains(&src_file) {
+            Some(format!(
+                "{src_file} is not in the store copy of the repository, which holds what git tracks (a flake's source: no untracked or ignored files): `git add` it (`git add -N` to add it without its contents)"
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = refusal {
+            out.errors.push(FileError::whole(t.to_string(), message));
             continue;
         }
         let collected =
             collect(&lib, &copy.root.join(&t.file), &t.attr).map_err(DynamicError::Collect)?;
         system = collected.system;
-        let mut any = false;
-        for l in collected.leaves {
-            let attr = attr_path(&l.path);
-            match refusal(&l) {
-                Some(reason) => outcome.refused.push(Refused {
-                    target: t.to_string(),
-                    attr,
-                    reason,
-                }),
-                None => {
-                    any = true;
-                    outcome.eligible.push(Leaf {
-                        target: t.to_string(),
-                        path: l.path,
-                        src_file: src_file.clone(),
-                        name: l.name.unwrap_or_default(),
-                        output: l.output.unwrap_or_else(|| "out".into()),
-                        drv_path: l.drv_path.unwrap_or_default(),
-                    });
-                }
-            }
-        }
-        if !any {
-            out.errors.push(FileError {
-                file: t.to_string(),
-                line: None,
-                column: None,
-                message: "no derivation under this target can be a dynamic derivation (see `not eligible` above)".into(),
-            });
+        if !sort_leaves(t, &src_file, collected.leaves, &mut outcome) {
+            out.errors.push(FileError::whole(
+                t.to_string(),
+                "no derivation under this target can be a dynamic derivation (see `not eligible` above)",
+            ));
         }
     }
     dedup_and_check(&mut outcome, &mut out.errors);
@@ -311,6 +280,39 @@ pub fn changes(
         });
     }
     Ok((out, Some(outcome)))
+}
+
+/// Sort a target's leaves into the eligible and the refused; whether any
+/// was eligible.
+fn sort_leaves(
+    t: &AttrTarget,
+    src_file: &str,
+    leaves: Vec<Collected>,
+    outcome: &mut Eligibility,
+) -> bool {
+    let mut any = false;
+    for l in leaves {
+        let attr = attr_path(&l.path);
+        match refusal(&l) {
+            Some(reason) => outcome.refused.push(Refused {
+                target: t.to_string(),
+                attr,
+                reason,
+            }),
+            None => {
+                any = true;
+                outcome.eligible.push(Leaf {
+                    target: t.to_string(),
+                    path: l.path,
+                    src_file: src_file.to_string(),
+                    name: l.name.unwrap_or_default(),
+                    output: l.output.unwrap_or_else(|| "out".into()),
+                    drv_path: l.drv_path.unwrap_or_default(),
+                });
+            }
+        }
+    }
+    any
 }
 
 /// One value `collect` found.
