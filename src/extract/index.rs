@@ -13,9 +13,10 @@
 //!   one is at the start of the stream. Decompression can be resumed at any
 //!   of them with a raw inflate primed with those bits and that window;
 //! - the member table: every tar entry as the streaming extractor sees it
-//!   (pax global headers, pax local headers and GNU long names folded in, as
-//!   the `tar` crate reads them): its name as in the archive, its tar type
-//!   flag, the offset of its data in the uncompressed stream and its size;
+//!   (read with its own tar reader, `stream.rs`: pax global headers skipped,
+//!   pax `path`/`size` and GNU long names folded in): its name as in the
+//!   archive, its tar type flag, the offset of its data in the uncompressed
+//!   stream and its size;
 //! - the archive's identity: its size, the CRC-32 of its first and last
 //!   64 KiB, and its SHA-256 (computed in the same pass; recorded for
 //!   people, not checked on every use, which would cost a pass).
@@ -76,12 +77,12 @@
 //! recorded type), so an index that does not fit the archive cannot produce
 //! a wrong file silently.
 
-use super::stream::{Container, sniff};
+use super::stream::{Container, Tar, sniff};
 use super::zran::{self, Flush, Inflater, WINDOW};
 use anyhow::Context;
 use sha2::Digest;
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 /// The index file format version this build writes and reads.
@@ -251,7 +252,7 @@ impl TableWriter {
         put_varint(&mut self.buf, (name.len() - shared) as u64);
         self.buf.extend_from_slice(&name[shared..]);
         self.buf.push(flag);
-        // The tar crate reads forward: offsets only grow.
+        // The tar walk reads forward: offsets only grow.
         put_varint(&mut self.buf, offset.saturating_sub(self.prev_offset));
         put_varint(&mut self.buf, size);
         self.prev_name.clear();
@@ -709,6 +710,31 @@ impl Read for Source {
     }
 }
 
+/// A buffered reader that counts the bytes consumed through it.
+struct Counted<R> {
+    r: R,
+    pos: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: BufRead> Read for Counted<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.r.read(out)?;
+        self.pos.set(self.pos.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.r.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.r.consume(n);
+        self.pos.set(self.pos.get() + n as u64);
+    }
+}
+
 /// Index the archive at `path` in one pass, with an access point every
 /// `span` uncompressed bytes (gzip only).
 pub fn build(path: &Path, span: u64) -> anyhow::Result<Index> {
@@ -749,48 +775,25 @@ pub fn build(path: &Path, span: u64) -> anyhow::Result<Index> {
         gzip,
     };
     let mut table = TableWriter::default();
-    // Where the entries end: an end-of-archive marker must follow.
-    let mut end = 0u64;
-    let mut failure = None;
     {
-        let mut ar = tar::Archive::new(BufReader::with_capacity(BUF, &mut src));
-        for e in ar.entries().with_context(|| format!("{p}"))? {
-            let e = match e {
-                Ok(e) => e,
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            };
-            // The raw byte (`entry_type()` turns an old-style 0 into b'0').
-            let flag = e.header().as_bytes()[156];
-            let (offset, size) = (e.raw_file_position(), e.size());
-            end = offset
-                .checked_add(size)
-                .and_then(|x| x.checked_next_multiple_of(512))
-                .with_context(|| format!("{p}: corrupt archive: size overflows"))?;
-            // The streaming extractor skips pax global headers too.
-            if flag != b'g' {
-                table.push(&e.path_bytes(), flag, offset, size);
-            }
-        }
-        // Read to the end, so that every gzip trailer (CRC, length) is checked.
-        if failure.is_none() {
-            io::copy(&mut ar.into_inner(), &mut io::sink())
-                .with_context(|| format!("{p}: corrupt or truncated archive"))?;
-        }
-    }
-    if let Some(e) = failure {
-        // The tar crate says "unexpected EOF during skip" and the like.
-        let what = if src.eof {
-            "truncated archive"
-        } else {
-            "corrupt archive"
+        // The streaming extractor's own reader, so that the table holds
+        // exactly the entries it sees; the offset of an entry's data is what
+        // has been consumed when its header is read.
+        let pos = std::rc::Rc::new(std::cell::Cell::new(0u64));
+        let mut tar = Tar {
+            r: Counted {
+                r: BufReader::with_capacity(BUF, &mut src),
+                pos: pos.clone(),
+            },
         };
-        return Err(anyhow::Error::new(e).context(format!("{p}: {what}")));
-    }
-    if src.total_out < end + 512 {
-        anyhow::bail!("{p}: truncated archive (ends without the end-of-archive marker)");
+        tar.walk(|name, flag, size, _| {
+            table.push(name, flag, pos.get(), size);
+            Ok(true)
+        })
+        .with_context(|| format!("{p}"))?;
+        // Read to the end, so that every gzip trailer (CRC, length) is checked.
+        io::copy(&mut tar.r, &mut io::sink())
+            .with_context(|| format!("{p}: corrupt or truncated archive"))?;
     }
     if src.read_total != size {
         anyhow::bail!("{p}: the archive changed while it was indexed");
