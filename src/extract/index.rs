@@ -30,10 +30,10 @@
 //!
 //! | span | index | build | 1 member | 50 members spread |
 //! |---|---|---|---|---|
-//! | 1 MiB | 5.1 MiB | 2.0 s | 0.080 s | 0.124 s |
-//! | 4 MiB (default) | 2.5 MiB | 1.9 s | 0.079 s | 0.208 s |
-//! | 16 MiB | 1.8 MiB | 1.7 s | 0.071 s | 0.513 s |
-//! | streaming, no index | – | – | 0.356 s | 0.786 s |
+//! | 1 MiB | 5.1 MiB | 1.66 s | 0.081 s | 0.119 s |
+//! | 4 MiB (default) | 2.5 MiB | 1.45 s | 0.081 s | 0.185 s |
+//! | 16 MiB | 1.8 MiB | 1.19 s | 0.066 s | 0.515 s |
+//! | streaming, no index | – | – | 0.468 s | 0.790 s |
 //!
 //! One member costs about the same at every span: reading the 540,365-entry
 //! table dominates (the inflate is half a span, 1–8 ms). 4 MiB keeps the

@@ -3,7 +3,7 @@
 //! Its own tar reader rather than the `tar` crate, here and in the index
 //! pass (`index.rs`): the streaming pass with the crate's `Archive::entries`
 //! took 1.48 s instead of 0.93 s on one thread (spread50 on the realistic
-//! index, +59 %), and the index pass 1.9 s instead of 1.1 s, because the
+//! index, +59 %), and the index pass 1.92 s instead of 1.45 s, because the
 //! crate skips unwanted data by copying it out through a zeroed buffer where
 //! this reader only advances in the inflate buffer.
 
