@@ -841,6 +841,93 @@ impl Index {
 mod tests {
     use super::*;
 
+    /// Read everything an extraction could read from an index.
+    fn read_all(bytes: &[u8]) -> Result<(), IndexError> {
+        let idx = Index::from_bytes(bytes)?;
+        let mut e = idx.entries();
+        while e.next_entry()?.is_some() {}
+        for i in 0..idx.points.len() {
+            idx.window(i)?;
+        }
+        Ok(())
+    }
+
+    fn with_crc(mut b: Vec<u8>) -> Vec<u8> {
+        let n = b.len() - 4;
+        let crc = crc32(&b[..n]);
+        b[n..].copy_from_slice(&crc.to_le_bytes());
+        b
+    }
+
+    fn sample_index() -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = tar::Builder::new(Vec::new());
+        for i in 0..30 {
+            let mut h = tar::Header::new_ustar();
+            let data = format!("{i:04} some text\n").repeat(300);
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, format!("top/p{i}/1/p{i}.cabal"), data.as_bytes())
+                .unwrap();
+        }
+        let raw = b.into_inner().unwrap();
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&raw).unwrap();
+        let a = dir.path().join("a.tar.gz");
+        std::fs::write(&a, e.finish().unwrap()).unwrap();
+        build(&a, 1).unwrap().to_bytes()
+    }
+
+    proptest::proptest! {
+        /// Damage that keeps the checksum valid (a crafted file) still gives
+        /// an error or a checked index, never a panic.
+        #[test]
+        fn crafted_indexes_never_panic(
+            edits in proptest::collection::vec((0usize..1 << 16, 0u8..=255), 1..8),
+            cut in 0usize..1 << 16,
+        ) {
+            let good = sample_index();
+            let mut b = good.clone();
+            for (at, v) in edits {
+                let n = b.len() - 4;
+                b[at % n] = v;
+            }
+            let _ = read_all(&with_crc(b.clone()));
+            let keep = 4 + cut % (b.len() - 4);
+            let _ = read_all(&with_crc(b[..keep].to_vec()));
+        }
+    }
+
+    proptest::proptest! {
+        /// A crafted member table (valid deflate, valid checksum): the entry
+        /// decoder errors or yields entries within the archive, never panics.
+        #[test]
+        fn crafted_tables_never_panic(
+            edits in proptest::collection::vec((0usize..1 << 12, 0u8..=255), 1..8),
+            extra in 0u64..3,
+        ) {
+            let good = Index::from_bytes(&sample_index()).unwrap();
+            let mut table = good.table.clone();
+            for (at, v) in edits {
+                let n = table.len();
+                table[at % n] = v;
+            }
+            let idx = Index { table, entries: good.entries + extra - 1, ..good };
+            if let Ok(back) = Index::from_bytes(&idx.to_bytes()) {
+                let mut e = back.entries();
+                while let Ok(Some(x)) = e.next_entry() {
+                    proptest::prop_assert!(x.offset + x.size <= back.total_out);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sample_index_reads_back() {
+        assert!(read_all(&sample_index()).is_ok());
+    }
+
     #[test]
     fn varints_and_entries_round_trip() {
         let mut t = TableWriter::default();
