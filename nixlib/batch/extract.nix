@@ -10,9 +10,11 @@ let
 
   lines = s: filter (l: isString l && l != "") (split "\n" s);
 
-  # Members absent from the index are listed, one a line, in $out/MISSING.
+  # Members absent from the index are listed, one a line, in $out/MISSING;
+  # members refused (links, special files), in $out/REFUSED.
   listMissing = ''
     LC_ALL=C sort -u missing > "$out/MISSING"
+    LC_ALL=C sort -u refused > "$out/REFUSED"
   '';
 
   # GNU tar: ONE pass over the archive with exact member names (the top
@@ -22,12 +24,25 @@ let
   tarExtract = ''
     mkdir -p "$out"
     : > missing
+    : > refused
     if ! grep -q . "$membersPath"; then
       : # nothing to extract (an empty --files-from would extract everything)
     elif [ -d "$index" ]; then
+      # A symlink anywhere on a member's path in the index: refused.
+      linked() {
+        local p=$index rest=$1 c
+        while :; do
+          c=''${rest%%/*}; p=$p/$c
+          [ -L "$p" ] && return 0
+          [ "$rest" != "$c" ] || return 1
+          rest=''${rest#*/}
+        done
+      }
       while IFS= read -r m; do
         [ -n "$m" ] || continue
-        if [ -f "$index/$m" ]; then
+        if linked "$m"; then
+          echo "$m" >> refused
+        elif [ -f "$index/$m" ]; then
           mkdir -p "$out/''${m%/*}"; cp "$index/$m" "$out/$m"
         else
           echo "$m" >> missing
@@ -42,15 +57,27 @@ let
       # The members' version directories (exact names of directory members:
       # half as many names for tar to match against every member).
       sed -e '/^$/d' -e 's|/[^/]*$|/|' -e "s|^|$top/|" "$membersPath" | LC_ALL=C sort -u > wanted
-      if ! tar -xzf "$index" -C "$out" --strip-components=1 --files-from=wanted 2> tar.err; then
-        # Members absent from the index are expected; anything else is not.
-        grep -v -e 'Not found in archive' -e 'Exiting with failure status' tar.err > tar.other || :
+      # -vv lists each member with its type, in the same pass.
+      if ! LC_ALL=C tar -xzvv -f "$index" -C "$out" --strip-components=1 --files-from=wanted > tar.list 2> tar.err; then
+        # Members absent from the index are expected, and so are unsafe
+        # names (`..`, absolute), which tar skips as `ifd-batch extract`
+        # does; anything else is not.
+        grep -v -e 'Not found in archive' -e 'Exiting with failure status' \
+          -e "Member name contains '\.\.'" -e 'Removing leading' tar.err > tar.other || :
         if [ -s tar.other ]; then
           cat tar.err >&2; exit 1
         fi
       fi
+      # A wanted member that is a link (symbolic or hard) or a special file
+      # is refused, as `ifd-batch extract` refuses it: never followed, never
+      # read (a symlink could point anywhere on the builder).
+      sed -n -E 's/^[^-d][^ ]* .* [0-9]{2}:[0-9]{2} ([^ ]+)( -> .*| link to .*)?$/\1/p' tar.list \
+        | sed 's|^[^/]*/||' > links
       while IFS= read -r m; do
-        [ -z "$m" ] || [ -f "$out/$m" ] || echo "$m" >> missing
+        if grep -qxF -e "$m" "$membersPath"; then rm -f "$out/$m"; echo "$m" >> refused; fi
+      done < links
+      while IFS= read -r m; do
+        [ -z "$m" ] || [ -f "$out/$m" ] || grep -qxF -e "$m" refused || echo "$m" >> missing
       done < "$membersPath"
     fi
   '';
@@ -66,6 +93,10 @@ let
   } ''
     if [ -d "$index" ]; then
       : > "$out"
+    elif ! ${extractor}/bin/ifd-batch index --help > /dev/null 2>&1; then
+      # An ifd-batch older than the seekable index: the streaming pass.
+      echo "ifd-batch: this ifd-batch has no \`index\`; extracting in one pass" >&2
+      : > "$out"
     else
       ${extractor}/bin/ifd-batch index "$index" --out "$out"
     fi
@@ -76,11 +107,16 @@ let
   cliExtract = extractor: ''
     mkdir -p "$out"
     : > missing
-    seek=()
-    if [ -s "$seekable" ]; then seek=(--index "$seekable"); fi
+    : > refused
+    opts=()
+    if [ -s "$seekable" ]; then opts+=(--index "$seekable"); fi
+    # (Refused members listed, not fatal, by an ifd-batch that can.)
+    if ${extractor}/bin/ifd-batch extract --help 2>&1 | grep -q -e --refused; then
+      opts+=(--refused refused)
+    fi
     # (`ifd-batch extract` refuses an empty member list.)
     if grep -q . "$membersPath"; then
-      ${extractor}/bin/ifd-batch extract "$index" "''${seek[@]}" --members "$membersPath" --out "$out" --strip auto --missing missing
+      ${extractor}/bin/ifd-batch extract "$index" "''${opts[@]}" --members "$membersPath" --out "$out" --strip auto --missing missing
     fi
   '';
 
@@ -95,10 +131,14 @@ let
     ((if extractor == "tar" then tarExtract else cliExtract extractor) + listMissing);
 
   missing = lines (readFile "${extracted}/MISSING");
+  refused = lines (readFile "${extracted}/REFUSED");
+  either = list: name: version:
+    elem "${name}/${version}/${name}.cabal" list || elem "${name}/${version}/${name}.json" list;
 in
 {
-  inherit extracted missing;
+  inherit extracted missing refused;
   seekable = if extractor == "tar" then null else seekable extractor;
-  isMissing = name: version:
-    elem "${name}/${version}/${name}.cabal" missing || elem "${name}/${version}/${name}.json" missing;
+  # An entry that cannot be generated: absent from the index, or refused.
+  isMissing = name: version: either missing name version || either refused name version;
+  isRefused = either refused;
 }

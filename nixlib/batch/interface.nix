@@ -17,6 +17,10 @@ let
       out = "${e.probe}";
     in
     if materialization.isMaterialized key then materialization.fromMaterialized key args
+    else if e ? hackage && extraction.isRefused e.hackage.name e.hackage.version then
+      abort ("ifd-batch: ${e.hackage.name} ${e.hackage.version}: the all-cabal-hashes index ${toString index} "
+        + "holds its files as links or special files, which are never followed "
+        + "(manifest entry hackage.${e.hackage.name}${originOf key}; see ${extraction.extracted}/REFUSED)")
     else if e ? hackage && extraction.isMissing e.hackage.name e.hackage.version then
       abort ("ifd-batch: ${e.hackage.name} ${e.hackage.version} is not in the all-cabal-hashes index ${toString index} "
         + "(manifest entry hackage.${e.hackage.name}${originOf key}; see ${extraction.extracted}/MISSING)")

@@ -1,5 +1,6 @@
 //! `ifd-batch extract`: the arguments, messages and exit codes (0 all
-//! members written, or missing ones listed with `--missing`; 1 error,
+//! members written, or missing ones listed with `--missing` and refused ones
+//! with `--refused`; 1 error,
 //! including an unusable `--index`; 2 bad usage or member list, or `--index`
 //! with a directory; 3 members not found).
 
@@ -36,6 +37,11 @@ pub(crate) struct ExtractArgs {
     /// of exiting 3 with the list on standard error.
     #[arg(long, value_name = "FILE")]
     pub missing: Option<PathBuf>,
+    /// Write the members refused (links, special files: never followed) to
+    /// FILE (one a line), each said on standard error, and go on, instead of
+    /// exiting 1.
+    #[arg(long, value_name = "FILE")]
+    pub refused: Option<PathBuf>,
     /// Benchmark aid: decompress the whole archive and discard it (the lower
     /// bound of a one-pass extraction).
     #[arg(long, hide = true)]
@@ -97,7 +103,15 @@ pub(crate) fn run(args: ExtractArgs) -> Exit {
             outcome.unsafe_names
         ));
     }
-    if !outcome.refused.is_empty() {
+    if let Some(path) = &args.refused {
+        for (m, why) in &outcome.refused {
+            warn(format!("extract: refused {m}: {why}"));
+        }
+        let names: Vec<String> = outcome.refused.iter().map(|(m, _)| m.clone()).collect();
+        if let Err(e) = write_missing(path, &names) {
+            return fail(Exit::Failure, format!("extract: {}: {e}", path.display()));
+        }
+    } else if !outcome.refused.is_empty() {
         for (m, why) in &outcome.refused {
             fail(Exit::Failure, format!("extract: refused {m}: {why}"));
         }
