@@ -46,32 +46,14 @@ pub(crate) fn run(args: CheckArgs) -> Exit {
             format!("{} is not a directory", args.root.display()),
         );
     }
-    // The manifest is passed along with the staged files; it is checked
-    // through its entries, not scanned.
-    let manifest_path = args.root.join(&args.manifest);
-    // Other staged files (.cabal, package.yaml) only make the materialized
-    // files be checked.
-    let others = args
-        .files
-        .iter()
-        .any(|f| f.extension().is_none_or(|x| x != "nix"));
-    let files: Vec<PathBuf> = args
-        .files
-        .iter()
-        .filter(|f| f.extension().is_some_and(|x| x == "nix"))
-        .filter(|f| {
-            args.root.join(f) != manifest_path
-                && !matches!((args.root.join(f).canonicalize(), manifest_path.canonicalize()), (Ok(a), Ok(b)) if a == b)
-        })
-        .cloned()
-        .collect();
+    let (files, others) = staged_nix_files(&args);
     if files.is_empty() && !args.all && !others && !args.rebuild {
         return Exit::Success;
     }
     if args.rebuild {
         return rebuild(&args, &exclude);
     }
-    let mut plan = if args.all {
+    let plan = if args.all {
         rewrite::plan(&args.root, &args.manifest, &exclude)
     } else {
         rewrite::plan_files(&args.root, Some(&files), &args.manifest, &exclude)
@@ -87,53 +69,93 @@ pub(crate) fn run(args: CheckArgs) -> Exit {
         return Exit::Success;
     }
     if args.fix && plan.errors.is_empty() {
-        // The repository's backend follows the sites (through the one
-        // Backend trait): materialized files are rebuilt when stale (a
-        // build), a dynamic repository's generated file always.
-        let backend = match rewrite::backend::choose(None, &[], &[], &plan) {
-            Ok(b) => b,
-            Err(e) => return fail(Exit::Failure, e),
-        };
-        let follow = !crate::dynamic::recorded(&plan).is_empty()
-            || found.iter().any(|f| f.kind == ProblemKind::Materialized);
-        if follow {
-            match backend.changes(&plan) {
-                Ok(applied) => plan = plan.with(applied.changes),
-                Err(e) => return fail(Exit::Failure, e),
-            }
-            if let Some(e) = plan.errors.first() {
-                return fail(Exit::Failure, e.to_string());
-            }
-        }
-        return match rewrite::write(&plan) {
-            Ok(n) => {
-                note(format!(
-                    "routed {} site(s) through the batch; updated {n} file(s)",
-                    plan.sites
-                        .iter()
-                        .filter(|s| s.action == crate::rewrite::Action::Edited)
-                        .count()
-                ));
-                Exit::Success
-            }
-            Err(e) => fail(Exit::Failure, e),
-        };
+        let materialized = found.iter().any(|f| f.kind == ProblemKind::Materialized);
+        return fix(plan, materialized);
     }
     let mut text = String::new();
     for f in &found {
         text.push_str(&format!("{f}\n"));
     }
     if std::io::stdout().is_terminal() {
-        text.push_str(&format!(
-            "\n{} problem{}: run `ifd-batch check --fix {}` to route the sites through one batch and update {}\n",
-            found.len(),
-            if found.len() == 1 { "" } else { "s" },
-            if args.all { "--all".to_string() } else { files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" ") },
-            args.manifest
-        ));
+        text.push_str(&hint(&args, &files, found.len()));
     }
     write_stdout(text.as_bytes());
     Exit::Failure
+}
+
+/// The staged `.nix` files to check (the manifest, passed along with them,
+/// is checked through its entries, not scanned), and whether other files
+/// (`.cabal`, `package.yaml`: they only make the materialized files be
+/// checked) were staged too.
+fn staged_nix_files(args: &CheckArgs) -> (Vec<PathBuf>, bool) {
+    let manifest_path = args.root.join(&args.manifest);
+    let others = args
+        .files
+        .iter()
+        .any(|f| f.extension().is_none_or(|x| x != "nix"));
+    let files = args
+        .files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|x| x == "nix"))
+        .filter(|f| {
+            args.root.join(f) != manifest_path
+                && !matches!((args.root.join(f).canonicalize(), manifest_path.canonicalize()), (Ok(a), Ok(b)) if a == b)
+        })
+        .cloned()
+        .collect();
+    (files, others)
+}
+
+/// `check --fix`: the repository's backend follows the sites (through the
+/// one Backend trait): materialized files are rebuilt when stale (a build,
+/// `materialized`), a dynamic repository's generated file always; then the
+/// plan is written.
+fn fix(mut plan: rewrite::Plan, materialized: bool) -> Exit {
+    let backend = match rewrite::backend::choose(None, &[], &[], &plan) {
+        Ok(b) => b,
+        Err(e) => return fail(Exit::Failure, e),
+    };
+    if materialized || !crate::dynamic::recorded(&plan).is_empty() {
+        match backend.changes(&plan) {
+            Ok(applied) => plan = plan.with(applied.changes),
+            Err(e) => return fail(Exit::Failure, e),
+        }
+        if let Some(e) = plan.errors.first() {
+            return fail(Exit::Failure, e.to_string());
+        }
+    }
+    match rewrite::write(&plan) {
+        Ok(n) => {
+            let routed = plan
+                .sites
+                .iter()
+                .filter(|s| s.action == rewrite::Action::Edited)
+                .count();
+            note(format!(
+                "routed {routed} site(s) through the batch; updated {n} file(s)"
+            ));
+            Exit::Success
+        }
+        Err(e) => fail(Exit::Failure, e),
+    }
+}
+
+/// On a terminal: how to fix what was found.
+fn hint(args: &CheckArgs, files: &[PathBuf], found: usize) -> String {
+    let what = if args.all {
+        "--all".to_string()
+    } else {
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    format!(
+        "\n{found} problem{}: run `ifd-batch check --fix {what}` to route the sites through one batch and update {}\n",
+        if found == 1 { "" } else { "s" },
+        args.manifest
+    )
 }
 
 /// `check --rebuild`: regenerate every materialized expression and compare.
