@@ -186,13 +186,61 @@ fn branch_of(site: &SyntaxNode) -> Option<&'static str> {
 /// binding (`Site::group`) each goes through; the others get their reason.
 /// The one decision `scan`, `check` and `rewrite` share.
 pub fn layer(sites: &mut [Site], calls: &[Call]) {
-    let skip = |site: &mut Site, message: String| {
-        site.batchable = false;
-        site.reason_code = Some(Code::NotShareable);
-        site.reason = Some(message);
-    };
-    // Candidates: (site index, scope, member).
-    let mut cand: Vec<(usize, SyntaxNode, SyntaxNode)> = Vec::new();
+    let cand = candidates(sites, calls);
+    if cand.is_empty() {
+        return;
+    }
+    let ranges: Vec<TextRange> = calls.iter().map(|c| c.node.text_range()).collect();
+    let index_of: BTreeMap<usize, usize> = cand.iter().enumerate().map(|(k, c)| (c.0, k)).collect();
+    // Which candidates each candidate's member reaches (None: unknown).
+    let deps: Vec<Option<BTreeSet<usize>>> = cand
+        .iter()
+        .map(|(_, _, member)| {
+            reach(member, &ranges)
+                .map(|r| r.iter().filter_map(|j| index_of.get(j).copied()).collect())
+        })
+        .collect();
+    let level = levels(&deps);
+    // Groups: (scope start, layer) → distinct members.
+    let mut groups: BTreeMap<(usize, usize), BTreeSet<String>> = BTreeMap::new();
+    for (k, (i, scope, member)) in cand.iter().enumerate() {
+        match level[k] {
+            Some(l) => {
+                groups
+                    .entry((usize::from(scope.text_range().start()), l))
+                    .or_default()
+                    .insert(member.text().to_string());
+            }
+            None => skip(
+                &mut sites[*i],
+                match deps[k] {
+                    None => format!(
+                        "what `{}` depends on could not be followed: not grouped",
+                        member.text()
+                    ),
+                    Some(_) => format!(
+                        "`{}` depends on the result of an import-from-derivation site that \
+                         depends on it, or on itself: a group would force itself",
+                        member.text()
+                    ),
+                },
+            ),
+        }
+    }
+    name_groups(sites, &cand, &level, &groups);
+}
+
+/// A generic site the file-level decision leaves alone.
+fn skip(site: &mut Site, message: String) {
+    site.batchable = false;
+    site.reason_code = Some(Code::NotShareable);
+    site.reason = Some(message);
+}
+
+/// The sites that may join a group: (site index, scope, member). The others
+/// are left alone here, with the reason.
+fn candidates(sites: &mut [Site], calls: &[Call]) -> Vec<(usize, SyntaxNode, SyntaxNode)> {
+    let mut cand = Vec::new();
     for (i, (site, call)) in sites.iter_mut().zip(calls).enumerate() {
         if site.kind.decl().batch != Batch::Generic || !site.batchable {
             continue;
@@ -215,22 +263,12 @@ pub fn layer(sites: &mut [Site], calls: &[Call]) {
             None => skip(site, "no group for it (internal)".into()),
         }
     }
-    if cand.is_empty() {
-        return;
-    }
-    let ranges: Vec<TextRange> = calls.iter().map(|c| c.node.text_range()).collect();
-    let index_of: BTreeMap<usize, usize> = cand.iter().enumerate().map(|(k, c)| (c.0, k)).collect();
-    // Which candidates each candidate's member reaches (None: unknown).
-    let deps: Vec<Option<BTreeSet<usize>>> = cand
-        .iter()
-        .map(|(_, _, member)| {
-            reach(member, &ranges)
-                .map(|r| r.iter().filter_map(|j| index_of.get(j).copied()).collect())
-        })
-        .collect();
-    // Layers, depth first; a candidate on a cycle (or reaching its own
-    // site) has none.
-    let mut level: Vec<Option<Option<usize>>> = vec![None; cand.len()];
+    cand
+}
+
+/// Each candidate's layer (depth first over what it reaches); `None` for a
+/// candidate on a cycle, reaching its own site, or reaching the unknown.
+fn levels(deps: &[Option<BTreeSet<usize>>]) -> Vec<Option<usize>> {
     fn visit(
         k: usize,
         deps: &[Option<BTreeSet<usize>>],
@@ -262,40 +300,26 @@ pub fn layer(sites: &mut [Site], calls: &[Call]) {
         level[k] = Some(l);
         l
     }
+    let mut level: Vec<Option<Option<usize>>> = vec![None; deps.len()];
     let mut on_stack = BTreeSet::new();
-    for k in 0..cand.len() {
-        visit(k, &deps, &mut level, &mut on_stack);
+    for k in 0..deps.len() {
+        visit(k, deps, &mut level, &mut on_stack);
     }
-    // Groups: (scope start, layer) → distinct members.
-    let mut groups: BTreeMap<(usize, usize), BTreeSet<String>> = BTreeMap::new();
-    for (k, (i, scope, member)) in cand.iter().enumerate() {
-        match level[k].flatten() {
-            Some(l) => {
-                groups
-                    .entry((usize::from(scope.text_range().start()), l))
-                    .or_default()
-                    .insert(member.text().to_string());
-            }
-            None => skip(
-                &mut sites[*i],
-                match deps[k] {
-                    None => format!(
-                        "what `{}` depends on could not be followed: not grouped",
-                        member.text()
-                    ),
-                    Some(_) => format!(
-                        "`{}` depends on the result of an import-from-derivation site that \
-                         depends on it, or on itself: a group would force itself",
-                        member.text()
-                    ),
-                },
-            ),
-        }
-    }
-    // Each scope's layers that hold two members or more, ranked.
+    level.into_iter().map(Option::flatten).collect()
+}
+
+/// Name each scope's layers that hold two members or more, in order
+/// (`ifdBatchGroup`, `ifdBatchGroup'2`, …); a member alone in its layer is
+/// left alone.
+fn name_groups(
+    sites: &mut [Site],
+    cand: &[(usize, SyntaxNode, SyntaxNode)],
+    level: &[Option<usize>],
+    groups: &BTreeMap<(usize, usize), BTreeSet<String>>,
+) {
     let mut rank: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     let mut per_scope: BTreeMap<usize, usize> = BTreeMap::new();
-    for (key, members) in &groups {
+    for (key, members) in groups {
         if members.len() > 1 {
             let r = per_scope.entry(key.0).or_default();
             rank.insert(*key, *r);
@@ -303,7 +327,7 @@ pub fn layer(sites: &mut [Site], calls: &[Call]) {
         }
     }
     for (k, (i, scope, member)) in cand.iter().enumerate() {
-        let Some(l) = level[k].flatten() else {
+        let Some(l) = level[k] else {
             continue;
         };
         let key = (usize::from(scope.text_range().start()), l);
