@@ -291,89 +291,22 @@ pub fn stale(root: &Path, manifest_file: &str, manifest: &Manifest) -> Vec<Stale
         return Vec::new();
     };
     let dir = conf.root_dir(manifest_file);
-    let manifest_dir = Path::new(manifest_file)
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    // key → local source directory (for cabal2nix entries given as paths)
-    let mut keys: BTreeMap<String, Option<PathBuf>> = BTreeMap::new();
-    // (normalised: the keys nixlib uses, `NAME~HASH` for a name with
-    // several sources)
-    let manifest = manifest.normalised();
-    for e in manifest.files.values() {
-        for (n, vs) in &e.hackage {
-            for v in vs.keys() {
-                keys.insert(format!("hackage/{n}/{v}"), None);
-            }
-        }
-        for n in e.hackage_direct.keys() {
-            keys.insert(format!("direct/{n}"), None);
-        }
-        for (n, c) in &e.cabal2nix {
-            let src = c.src.as_str();
-            let local = (src.starts_with("./") || src.starts_with("../"))
-                .then(|| root.join(&manifest_dir).join(src));
-            keys.insert(format!("cabal2nix/{n}"), local);
-        }
-    }
-    let platforms: Vec<String> = std::fs::read_dir(root.join(&dir))
-        .map(|rd| {
-            let mut v: Vec<String> = rd
-                .flatten()
-                .filter(|e| e.path().is_dir())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect();
-            v.sort();
-            v
-        })
-        .unwrap_or_default();
-    let mut out = Vec::new();
+    let keys = materialized_keys(root, manifest_file, manifest);
+    let platforms = platforms(&root.join(&dir));
     if platforms.is_empty() {
-        out.push(Stale {
+        return vec![Stale {
             file: dir.clone(),
             message: "nothing materialized yet: run `ifd-batch check --fix`".into(),
-        });
-        return out;
+        }];
     }
     let mut present = BTreeSet::new();
     list_files(root, &dir, &mut present);
+    let mut out = Vec::new();
     for p in &platforms {
         for (key, local) in &keys {
             let file = format!("{dir}/{p}/{key}.nix");
-            let Ok(text) = std::fs::read_to_string(root.join(&file)) else {
-                out.push(Stale {
-                    file,
-                    message: format!("missing: {key} is not materialized for {p}"),
-                });
-                continue;
-            };
-            // nixlib refuses a file whose header names another entry or
-            // platform; say so before evaluation does.
-            let header = format!("# ifd-batch: {key} platform={p} ");
-            if !text.lines().nth(2).is_some_and(|l| l.starts_with(&header)) {
-                out.push(Stale {
-                    file,
-                    message: format!(
-                        "stale: {key}'s header does not say it was generated for {p} (moved or edited by hand)"
-                    ),
-                });
-                continue;
-            }
-            if let Some(src) = local {
-                let recorded = text
-                    .lines()
-                    .nth(2)
-                    .and_then(|l| l.split(" source=").nth(1))
-                    .unwrap_or("");
-                let now = source_fingerprint(src);
-                if now.as_deref() != Some(recorded) {
-                    out.push(Stale {
-                        file,
-                        message: format!(
-                            "stale: {key}'s .cabal/package.yaml changed since it was generated"
-                        ),
-                    });
-                }
+            if let Some(message) = stale_file(&root.join(&file), key, p, local.as_deref()) {
+                out.push(Stale { file, message });
             }
         }
         for f in &present {
@@ -392,6 +325,73 @@ pub fn stale(root: &Path, manifest_file: &str, manifest: &Manifest) -> Vec<Stale
         }
     }
     out
+}
+
+/// The keys nixlib materializes (normalised: `NAME~HASH` for a name with
+/// several sources), each with its local source directory (cabal2nix
+/// entries given as paths).
+fn materialized_keys(
+    root: &Path,
+    manifest_file: &str,
+    manifest: &Manifest,
+) -> BTreeMap<String, Option<PathBuf>> {
+    let manifest_dir = Path::new(manifest_file)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut keys = BTreeMap::new();
+    for e in manifest.normalised().files.values() {
+        for (n, vs) in &e.hackage {
+            for v in vs.keys() {
+                keys.insert(format!("hackage/{n}/{v}"), None);
+            }
+        }
+        for n in e.hackage_direct.keys() {
+            keys.insert(format!("direct/{n}"), None);
+        }
+        for (n, c) in &e.cabal2nix {
+            let src = c.src.as_str();
+            let local = (src.starts_with("./") || src.starts_with("../"))
+                .then(|| root.join(&manifest_dir).join(src));
+            keys.insert(format!("cabal2nix/{n}"), local);
+        }
+    }
+    keys
+}
+
+/// The platform directories materialized under `dir`, sorted.
+fn platforms(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// What is wrong with the materialized file of `key` for `platform`
+/// (`None`: it is current). `local`: the entry's source directory.
+fn stale_file(path: &Path, key: &str, platform: &str, local: Option<&Path>) -> Option<String> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Some(format!("missing: {key} is not materialized for {platform}"));
+    };
+    // nixlib refuses a file whose header names another entry or platform;
+    // say so before evaluation does.
+    let header = format!("# ifd-batch: {key} platform={platform} ");
+    let line = text.lines().nth(2).filter(|l| l.starts_with(&header));
+    let Some(line) = line else {
+        return Some(format!(
+            "stale: {key}'s header does not say it was generated for {platform} (moved or edited by hand)"
+        ));
+    };
+    let src = local?;
+    let recorded = line.split(" source=").nth(1).unwrap_or("");
+    (source_fingerprint(src).as_deref() != Some(recorded))
+        .then(|| format!("stale: {key}'s .cabal/package.yaml changed since it was generated"))
 }
 
 /// As nixlib's `sourceFingerprint`: sha256 of `name\ncontent\n` for every

@@ -161,6 +161,14 @@ fn nixlib_extractor_default_follows_the_package_set() {
     assert_eq!(seekable("one"), seekable("two"));
     let index = nix.build(&batch("one", true, None, "b.seekable"));
     assert!(std::fs::metadata(&index).unwrap().len() > 0, "{index}");
+    // No store references: substitutable from a binary cache on its own.
+    let refs = nix
+        .command("nix-store")
+        .args(["-q", "--references", &index])
+        .output()
+        .unwrap();
+    assert!(refs.status.success());
+    assert_eq!(String::from_utf8_lossy(&refs.stdout).trim(), "", "{index}");
 
     let salt = fresh_salt("extractor-default");
     let by_default = nix.build(&batch(&salt, true, None, "b.extracted"));
