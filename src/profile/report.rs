@@ -128,6 +128,123 @@ pub fn shell_line(command: &[String]) -> String {
 
 const METHOD: &str = "wall time - batchable rounds + the longest batchable round: evaluation time plus one round made of the longest members, assuming the batch builds them in parallel (-j)";
 
+/// The serial IFD rounds and every build in them, attributed to sites.
+fn rounds_and_builds<'a>(
+    p: &Profiler,
+    round_ids: &[usize],
+    site_of: &dyn Fn(&str) -> Option<&'a super::attrib::SiteRef>,
+    wall: f64,
+) -> (Vec<RoundOut>, Vec<BuildOut>) {
+    let mut rounds = Vec::new();
+    let mut builds = Vec::new();
+    for (n, &r) in round_ids.iter().enumerate() {
+        let re = &p.realises[r];
+        let end = re.end.unwrap_or(wall);
+        let mut sites: Vec<String> = Vec::new();
+        let mut any_batchable = false;
+        let mut any_fixed = false;
+        let mut names = Vec::new();
+        for &b in &re.builds {
+            let bu = &p.builds[b];
+            let site = site_of(&bu.name);
+            if let Some(s) = site {
+                if !sites.contains(&s.location) {
+                    sites.push(s.location.clone());
+                }
+                any_batchable |= s.batchable;
+                any_fixed |= !s.batchable;
+            }
+            names.push(bu.name.clone());
+            builds.push(BuildOut {
+                drv: bu.path.clone(),
+                name: bu.name.clone(),
+                kind: if bu.substitute { "substitute" } else { "build" },
+                round: n + 1,
+                start_seconds: ms(bu.start),
+                seconds: ms(bu.end.unwrap_or(wall) - bu.start),
+                site: site.map(SiteOut::from),
+            });
+        }
+        rounds.push(RoundOut {
+            index: n + 1,
+            start_seconds: ms(re.start),
+            seconds: ms(end - re.start),
+            builds: names,
+            sites,
+            batchable: any_batchable && !any_fixed,
+        });
+    }
+    (rounds, builds)
+}
+
+/// Cost per site, most first: a round counts for each site it built for.
+fn site_costs(rounds: &[RoundOut], builds: &[BuildOut]) -> Vec<SiteCost> {
+    let mut sites: Vec<SiteCost> = Vec::new();
+    for r in rounds {
+        for loc in &r.sites {
+            let meta = builds
+                .iter()
+                .filter(|b| b.round == r.index)
+                .find_map(|b| b.site.as_ref().filter(|s| &s.location == loc));
+            let Some(meta) = meta else { continue };
+            match sites.iter_mut().find(|s| &s.location == loc) {
+                Some(s) => {
+                    s.rounds += 1;
+                    s.seconds = ms(s.seconds + r.seconds);
+                }
+                None => sites.push(SiteCost {
+                    location: loc.clone(),
+                    kind: meta.kind,
+                    batchable: meta.batchable,
+                    rounds: 1,
+                    seconds: ms(r.seconds),
+                }),
+            }
+        }
+    }
+    sites.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
+    sites
+}
+
+/// The wall time with the batchable rounds batched (an estimate; [`METHOD`]).
+fn predict(rounds: &[RoundOut], wall: f64) -> Option<Prediction> {
+    let batchable: Vec<f64> = rounds
+        .iter()
+        .filter(|r| r.batchable)
+        .map(|r| r.seconds)
+        .collect();
+    (batchable.len() > 1).then(|| {
+        let sum: f64 = batchable.iter().sum();
+        let longest = batchable.iter().copied().fold(0.0, f64::max);
+        Prediction {
+            estimate: true,
+            batchable_rounds: batchable.len(),
+            batched_wall_seconds: ms(wall - sum + longest),
+            saved_seconds: ms(sum - longest),
+            method: METHOD,
+        }
+    })
+}
+
+/// What the report should warn about.
+fn warnings(p: &Profiler, scanned: bool, outcome: &Profiled) -> Vec<String> {
+    let mut warnings = Vec::new();
+    warnings.extend(outcome.version_warning.clone());
+    if !scanned {
+        warnings.push("the scan for attribution failed: no sites attributed".to_string());
+    }
+    if p.unknown > 0 {
+        warnings.push(format!("{} log lines not understood (ignored)", p.unknown));
+    }
+    if p.events == 0 && outcome.error.is_none() {
+        warnings.push(
+            "Nix wrote no structured log events: is --log-format internal-json supported?"
+                .to_string(),
+        );
+    }
+    warnings
+}
+
 impl Report {
     pub fn build(
         cmd: &[String],
@@ -138,95 +255,15 @@ impl Report {
     ) -> Report {
         let site_of = |name: &str| idx.and_then(|i| i.lookup(name));
         let round_ids = p.rounds();
-        let mut rounds = Vec::new();
-        let mut builds = Vec::new();
-        for (n, &r) in round_ids.iter().enumerate() {
-            let re = &p.realises[r];
-            let end = re.end.unwrap_or(wall);
-            let mut sites: Vec<String> = Vec::new();
-            let mut any_batchable = false;
-            let mut any_fixed = false;
-            let mut names = Vec::new();
-            for &b in &re.builds {
-                let bu = &p.builds[b];
-                let site = site_of(&bu.name);
-                if let Some(s) = site {
-                    if !sites.contains(&s.location) {
-                        sites.push(s.location.clone());
-                    }
-                    any_batchable |= s.batchable;
-                    any_fixed |= !s.batchable;
-                }
-                names.push(bu.name.clone());
-                builds.push(BuildOut {
-                    drv: bu.path.clone(),
-                    name: bu.name.clone(),
-                    kind: if bu.substitute { "substitute" } else { "build" },
-                    round: n + 1,
-                    start_seconds: ms(bu.start),
-                    seconds: ms(bu.end.unwrap_or(wall) - bu.start),
-                    site: site.map(SiteOut::from),
-                });
-            }
-            rounds.push(RoundOut {
-                index: n + 1,
-                start_seconds: ms(re.start),
-                seconds: ms(end - re.start),
-                builds: names,
-                sites,
-                batchable: any_batchable && !any_fixed,
-            });
-        }
+        let (rounds, mut builds) = rounds_and_builds(p, &round_ids, &site_of, wall);
         builds.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
         let blocked: f64 = round_ids
             .iter()
             .map(|&r| p.realises[r].end.unwrap_or(wall) - p.realises[r].start)
             .sum();
         let eval_phase = p.eval_end.unwrap_or(wall);
-
-        // Cost per site: a round counts for each site it built for.
-        let mut sites: Vec<SiteCost> = Vec::new();
-        for r in &rounds {
-            for loc in &r.sites {
-                let meta = builds
-                    .iter()
-                    .filter(|b| b.round == r.index)
-                    .find_map(|b| b.site.as_ref().filter(|s| &s.location == loc));
-                let Some(meta) = meta else { continue };
-                match sites.iter_mut().find(|s| &s.location == loc) {
-                    Some(s) => {
-                        s.rounds += 1;
-                        s.seconds = ms(s.seconds + r.seconds);
-                    }
-                    None => sites.push(SiteCost {
-                        location: loc.clone(),
-                        kind: meta.kind,
-                        batchable: meta.batchable,
-                        rounds: 1,
-                        seconds: ms(r.seconds),
-                    }),
-                }
-            }
-        }
-        sites.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
-
-        let batchable: Vec<f64> = rounds
-            .iter()
-            .filter(|r| r.batchable)
-            .map(|r| r.seconds)
-            .collect();
-        let prediction = (batchable.len() > 1).then(|| {
-            let sum: f64 = batchable.iter().sum();
-            let longest = batchable.iter().copied().fold(0.0, f64::max);
-            Prediction {
-                estimate: true,
-                batchable_rounds: batchable.len(),
-                batched_wall_seconds: ms(wall - sum + longest),
-                saved_seconds: ms(sum - longest),
-                method: METHOD,
-            }
-        });
-
+        let sites = site_costs(&rounds, &builds);
+        let prediction = predict(&rounds, wall);
         let ifd_disabled = p.ifd_disabled.as_ref().map(|drv| {
             let name = super::events::drv_name(drv);
             Blocked {
@@ -235,22 +272,6 @@ impl Report {
                 name,
             }
         });
-
-        let mut warnings = Vec::new();
-        warnings.extend(outcome.version_warning.clone());
-        if idx.is_none() {
-            warnings.push("the scan for attribution failed: no sites attributed".to_string());
-        }
-        if p.unknown > 0 {
-            warnings.push(format!("{} log lines not understood (ignored)", p.unknown));
-        }
-        if p.events == 0 && outcome.error.is_none() {
-            warnings.push(
-                "Nix wrote no structured log events: is --log-format internal-json supported?"
-                    .to_string(),
-            );
-        }
-
         Report {
             version: 1,
             command: cmd.to_vec(),
@@ -258,7 +279,7 @@ impl Report {
             exit_code: outcome.exit_code,
             signal: outcome.signal,
             error: outcome.error.clone(),
-            warnings,
+            warnings: warnings(p, idx.is_some(), outcome),
             wall_seconds: ms(wall),
             evaluation_seconds: ms((eval_phase - blocked).max(0.0)),
             blocked_seconds: ms(blocked),
