@@ -313,6 +313,22 @@ impl Report {
         for w in &self.warnings {
             let _ = writeln!(o, "  warning: {w}");
         }
+        self.human_summary(&mut o);
+        self.human_rounds(&mut o);
+        self.human_sites(&mut o);
+        self.human_estimate(&mut o);
+        if self.log.unknown_lines > 0 {
+            let _ = writeln!(
+                o,
+                "  ({} log lines not understood, ignored)",
+                self.log.unknown_lines
+            );
+        }
+        o
+    }
+
+    /// Wall, evaluation and blocked time, and what else happened.
+    fn human_summary(&self, o: &mut String) {
         let _ = writeln!(o, "  wall time           {:>8.2} s", self.wall_seconds);
         let _ = writeln!(
             o,
@@ -353,6 +369,10 @@ impl Report {
                 b.name
             );
         }
+    }
+
+    /// The rounds, then the blocking builds, longest first.
+    fn human_rounds(&self, o: &mut String) {
         if !self.rounds.is_empty() {
             let _ = writeln!(o, "\n  round    start     time  builds  sites");
             for r in &self.rounds {
@@ -395,6 +415,10 @@ impl Report {
                 let _ = writeln!(o, "  … {} more (--format json)", self.builds.len() - SHOWN);
             }
         }
+    }
+
+    /// The sites, costliest first.
+    fn human_sites(&self, o: &mut String) {
         if !self.sites.is_empty() {
             let _ = writeln!(o, "\n  sites, costliest first:");
             for s in &self.sites {
@@ -410,6 +434,10 @@ impl Report {
                 );
             }
         }
+    }
+
+    /// What batching would save.
+    fn human_estimate(&self, o: &mut String) {
         match &self.prediction {
             Some(p) => {
                 let _ = writeln!(
@@ -430,14 +458,6 @@ impl Report {
             }
             None => {}
         }
-        if self.log.unknown_lines > 0 {
-            let _ = writeln!(
-                o,
-                "  ({} log lines not understood, ignored)",
-                self.log.unknown_lines
-            );
-        }
-        o
     }
 }
 
