@@ -161,11 +161,7 @@ fn generate(
     only: &[String],
 ) -> Result<(BTreeMap<String, String>, BTreeSet<String>), MaterializeError> {
     let copy = rewritten_copy(plan)?;
-    // platform → key → entry
-    let mut wanted: BTreeMap<String, BTreeMap<String, Entry>> = BTreeMap::new();
-    let mut missing = BTreeSet::new();
-    let mut systems = BTreeSet::new();
-    let mut kept = BTreeSet::new();
+    let mut traced = Traced::default();
     for t in &conf.targets {
         let t: AttrTarget = t.parse()?;
         let (_, stderr) = evaluate_env(
@@ -174,40 +170,14 @@ fn generate(
             &t.attr,
             &[("IFD_BATCH_MATERIALIZE", "1")],
         )?;
-        for line in stderr.lines() {
-            let Some(json) = line
-                .strip_prefix("trace: ifd-batch-materialize ")
-                .map(str::trim)
-            else {
-                continue;
-            };
-            let v: serde_json::Value =
-                serde_json::from_str(json).map_err(MaterializeError::BadTrace)?;
-            let platform = v["platform"].as_str().unwrap_or_default().to_string();
-            let system = v["system"].as_str().unwrap_or_default().to_string();
-            systems.insert(system.clone());
-            if !only.is_empty() && !only.contains(&system) {
-                kept.insert(platform);
-                continue;
-            }
-            let set = wanted.entry(platform).or_default();
-            if let Some(entries) = v["entries"].as_object() {
-                for (key, e) in entries {
-                    set.insert(
-                        key.clone(),
-                        Entry {
-                            drv: e["drv"].as_str().unwrap_or_default().to_string(),
-                            what: e["what"].as_str().unwrap_or_default().to_string(),
-                            fingerprint: e["fingerprint"].as_str().unwrap_or("-").to_string(),
-                        },
-                    );
-                }
-            }
-            for m in v["missing"].as_array().into_iter().flatten() {
-                missing.extend(m.as_str().map(str::to_string));
-            }
-        }
+        traced.read(&stderr, only)?;
     }
+    let Traced {
+        wanted,
+        missing,
+        systems,
+        kept,
+    } = traced;
     let unknown: Vec<String> = only
         .iter()
         .filter(|s| !systems.contains(*s))
@@ -224,15 +194,77 @@ fn generate(
             targets: conf.targets.clone(),
         });
     }
+    let files = build_files(&wanted, &conf.root_dir(&plan.manifest_file))?;
+    if !missing.is_empty() {
+        return Err(MaterializeError::NotInIndex(missing.into_iter().collect()));
+    }
+    Ok((files, kept))
+}
+
+/// What the targets' evaluation traced (`ifd-batch-materialize` lines).
+#[derive(Default)]
+struct Traced {
+    /// platform → key → entry
+    wanted: BTreeMap<String, BTreeMap<String, Entry>>,
+    missing: BTreeSet<String>,
+    systems: BTreeSet<String>,
+    /// Platforms of systems not asked for (`--system`): their files stay.
+    kept: BTreeSet<String>,
+}
+
+impl Traced {
+    /// Read one evaluation's trace lines; `only`: the systems asked for
+    /// (empty: every one).
+    fn read(&mut self, stderr: &str, only: &[String]) -> Result<(), MaterializeError> {
+        for line in stderr.lines() {
+            let Some(json) = line
+                .strip_prefix("trace: ifd-batch-materialize ")
+                .map(str::trim)
+            else {
+                continue;
+            };
+            let v: serde_json::Value =
+                serde_json::from_str(json).map_err(MaterializeError::BadTrace)?;
+            let platform = v["platform"].as_str().unwrap_or_default().to_string();
+            let system = v["system"].as_str().unwrap_or_default().to_string();
+            self.systems.insert(system.clone());
+            if !only.is_empty() && !only.contains(&system) {
+                self.kept.insert(platform);
+                continue;
+            }
+            let set = self.wanted.entry(platform).or_default();
+            for (key, e) in v["entries"].as_object().into_iter().flatten() {
+                set.insert(
+                    key.clone(),
+                    Entry {
+                        drv: e["drv"].as_str().unwrap_or_default().to_string(),
+                        what: e["what"].as_str().unwrap_or_default().to_string(),
+                        fingerprint: e["fingerprint"].as_str().unwrap_or("-").to_string(),
+                    },
+                );
+            }
+            for m in v["missing"].as_array().into_iter().flatten() {
+                self.missing.extend(m.as_str().map(str::to_string));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Build every wanted generator (one realise) and render the files, by
+/// path under `dir`; a generator that failed is an error naming it.
+fn build_files(
+    wanted: &BTreeMap<String, BTreeMap<String, Entry>>,
+    dir: &str,
+) -> Result<BTreeMap<String, String>, MaterializeError> {
     let drvs: Vec<&str> = wanted
         .values()
         .flat_map(|s| s.values().map(|e| e.drv.as_str()))
         .collect();
     let outs = nix::realise(&drvs)?;
-    let dir = conf.root_dir(&plan.manifest_file);
     let mut files = BTreeMap::new();
     let mut failures = Vec::new();
-    for (platform, entries) in &wanted {
+    for (platform, entries) in wanted {
         for (key, e) in entries {
             let Some(out) = outs.get(&e.drv) else {
                 failures.push(format!("{}: its generator could not be built", e.what));
@@ -258,10 +290,7 @@ fn generate(
     if !failures.is_empty() {
         return Err(MaterializeError::Failed(failures));
     }
-    if !missing.is_empty() {
-        return Err(MaterializeError::NotInIndex(missing.into_iter().collect()));
-    }
-    Ok((files, kept))
+    Ok(files)
 }
 
 /// The checked-in file: a header nixlib and `check` read, then the
