@@ -36,56 +36,73 @@ pub(crate) fn plan(
         outcomes: Vec::new(),
         groups: Vec::new(),
     };
-    // (scope start, group name) → (scope, member texts in first-seen
-    // order, sites). The group is the one `detect::generic::layer` chose.
-    let mut groups: BTreeMap<(usize, String), (SyntaxNode, Vec<String>, usize)> = BTreeMap::new();
+    let mut groups: Groups = BTreeMap::new();
     for &(site, call) in sites {
-        let result = (|| -> Result<Action, Reason> {
-            let target = target(call)
-                .ok_or_else(|| Reason::new(Code::Internal, "no derivation argument"))?;
-            let (scope, member) = batchability(&call.node, &target)?;
-            let name = site
-                .group
-                .clone()
-                .ok_or_else(|| Reason::new(Code::Internal, "no group decided for the site"))?;
-            let group = groups
-                .entry((usize::from(scope.text_range().start()), name.clone()))
-                .or_insert_with(|| (scope.clone(), Vec::new(), 0));
-            group.2 += 1;
-            let members = &mut group.1;
-            let m = member.text().to_string();
-            if !members.contains(&m) {
-                members.push(m);
-            }
-            if let Some((wrapped, inner)) = ready_group(&target) {
-                // Routed through this group already, or through another
-                // layer's (a dependency changed): re-route.
-                if wrapped == name {
-                    return Ok(Action::Routed);
-                }
-                let r = target.text_range();
-                out.edits.push(TextEdit::replace(
-                    usize::from(r.start())..usize::from(r.end()),
-                    format!("({name}.ready {})", inner.text()),
-                ));
-                return Ok(Action::Edited);
-            }
-            let r = target.text_range();
-            out.edits.push(TextEdit::replace(
-                usize::from(r.start())..usize::from(r.end()),
-                format!("({name}.ready {})", target.text()),
-            ));
-            Ok(Action::Edited)
-        })();
-        out.outcomes.push(match result {
-            Ok(action) => outcome(site, action, None),
-            Err(reason) => outcome(site, Action::Skipped, Some(reason)),
-        });
+        out.outcomes
+            .push(match route(site, call, &mut groups, &mut out.edits) {
+                Ok(action) => outcome(site, action, None),
+                Err(reason) => outcome(site, Action::Skipped, Some(reason)),
+            });
     }
+    bind_groups(text, file, manifest_file, &groups, &mut out);
+    out
+}
+
+/// (scope start, group name) → (scope, member texts in first-seen order,
+/// sites). The group is the one `detect::generic::layer` chose.
+type Groups = BTreeMap<(usize, String), (SyntaxNode, Vec<String>, usize)>;
+
+/// Route one site through its group (`(GROUP.ready X)`), recording the
+/// member in `groups`.
+fn route(
+    site: &Site,
+    call: &Call,
+    groups: &mut Groups,
+    edits: &mut Vec<TextEdit>,
+) -> Result<Action, Reason> {
+    let target =
+        target(call).ok_or_else(|| Reason::new(Code::Internal, "no derivation argument"))?;
+    let (scope, member) = batchability(&call.node, &target)?;
+    let name = site
+        .group
+        .clone()
+        .ok_or_else(|| Reason::new(Code::Internal, "no group decided for the site"))?;
+    let group = groups
+        .entry((usize::from(scope.text_range().start()), name.clone()))
+        .or_insert_with(|| (scope.clone(), Vec::new(), 0));
+    group.2 += 1;
+    let m = member.text().to_string();
+    if !group.1.contains(&m) {
+        group.1.push(m);
+    }
+    let r = target.text_range();
+    let inner = match ready_group(&target) {
+        // Routed through this group already.
+        Some((wrapped, _)) if wrapped == name => return Ok(Action::Routed),
+        // Through another layer's (a dependency changed): re-route.
+        Some((_, inner)) => inner.text().to_string(),
+        None => target.text().to_string(),
+    };
+    edits.push(TextEdit::replace(
+        usize::from(r.start())..usize::from(r.end()),
+        format!("({name}.ready {inner})"),
+    ));
+    Ok(Action::Edited)
+}
+
+/// Bind each group in its scope (`NAME = (import MANIFEST).group [ … ];`),
+/// or update its binding; describe the groups for the report.
+fn bind_groups(
+    text: &str,
+    file: &str,
+    manifest_file: &str,
+    groups: &Groups,
+    out: &mut GenericPlan,
+) {
     let import_path = relative_path(parent_of(file), manifest_file);
     // New bindings, per scope: one insertion, in the groups' order.
     let mut inserts: BTreeMap<usize, (usize, Vec<String>)> = BTreeMap::new();
-    for ((_, name), (scope, members, n)) in &groups {
+    for ((_, name), (scope, members, n)) in groups {
         let line = text[..usize::from(scope.text_range().start())]
             .matches('\n')
             .count()
@@ -134,5 +151,4 @@ pub(crate) fn plan(
         };
         out.edits.push(TextEdit::insert(at, insert));
     }
-    out
 }
