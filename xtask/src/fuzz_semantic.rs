@@ -1671,6 +1671,10 @@ pub struct Tools {
     pub nix_config: String,
     /// Run deadnix (found on PATH or in ~/.cargo/bin).
     pub deadnix: Option<PathBuf>,
+    /// The test world's `pkgs.ifd-batch` (a store path with
+    /// `bin/ifd-batch`): the batch then extracts through the seekable
+    /// index (`IFD_BATCH_WORLD_TOOL`, read by fixtures/mini-nixpkgs).
+    pub world_tool: Option<String>,
 }
 
 pub const NIX_CONFIG: &str =
@@ -1694,6 +1698,7 @@ impl Tools {
             project,
             nix_config,
             deadnix,
+            world_tool: None,
         }
     }
 }
@@ -1822,6 +1827,9 @@ impl Tools {
         c.args(args)
             .current_dir(dir)
             .env("NIX_CONFIG", &self.nix_config);
+        if let Some(t) = &self.world_tool {
+            c.env("IFD_BATCH_WORLD_TOOL", t);
+        }
         run(c)
     }
 
@@ -1854,6 +1862,9 @@ impl Tools {
         ])
         .current_dir(dir)
         .env("NIX_CONFIG", &self.nix_config);
+        if let Some(t) = &self.world_tool {
+            c.env("IFD_BATCH_WORLD_TOOL", t);
+        }
         let p = run(c);
         if !p.ok {
             return Err(nix_error(&p.stderr));
