@@ -1,4 +1,5 @@
-//! Plan: from batchable sites to a batch manifest.
+//! The batch manifest: its typed model ([`Manifest`], per-file
+//! [`FileEntries`]), read from and rendered to `nix/ifd-batch.nix`.
 //!
 //! The manifest is the one generated file of a rewritten repository
 //! (default `nix/ifd-batch.nix`). It holds the vendored nixlib and, per

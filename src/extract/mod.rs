@@ -1,6 +1,8 @@
-//! `ifd-batch extract`: one streaming pass over an all-cabal-hashes archive,
-//! writing exactly the listed members and stopping as soon as the last one
-//! has been written.
+//! `ifd-batch extract` and `ifd-batch index`: the listed members of an
+//! all-cabal-hashes archive, through its seekable index (`index.rs` makes
+//! it, `seek.rs` reads around each member, `zran.rs` holds the inflate
+//! state control), or in one streaming pass (`stream.rs`) that stops as
+//! soon as the last member has been written.
 //!
 //! - Input: `.tar.gz` (single- or multi-member gzip), plain `.tar`, or an
 //!   unpacked directory (the listed files are copied). The format is read from
