@@ -5,7 +5,7 @@ use super::{Args, Batch, Finding, Kind, KindDecl};
 use crate::detect::drv::Confidence;
 use crate::detect::drv::drv_output;
 use crate::syntax::scope::refers_to_builtin;
-use crate::syntax::{Call, Callee, leading_interpolation, unparen};
+use crate::syntax::{Call, Callee, leading_interpolation};
 use rnix::SyntaxNode;
 
 /// The import a call makes: the function, the expression imported, and how
@@ -44,14 +44,12 @@ pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     {
         return None;
     }
-    let shown = unparen(&target).text().to_string();
-    let message = format!("{fname} of {shown} builds a derivation during evaluation");
-    Some(
-        Finding::new(Kind::ImportDrv, arity, message)
-            .confidence(confidence)
-            .with(Args::ImportDrv(ReadTarget {
-                function: fname.to_string(),
-                target: shown,
-            })),
-    )
+    Some(ReadTarget::finding(
+        Kind::ImportDrv,
+        Args::ImportDrv,
+        fname,
+        &target,
+        arity,
+        confidence,
+    ))
 }

@@ -134,6 +134,28 @@ pub struct ReadTarget {
     pub target: String,
 }
 
+impl ReadTarget {
+    /// The finding of a site whose `function` reads or imports `target`:
+    /// the message and the data `import-drv` and `read-drv` both report.
+    pub fn finding(
+        kind: Kind,
+        args: fn(ReadTarget) -> Args,
+        function: &str,
+        target: &SyntaxNode,
+        arity: usize,
+        confidence: Confidence,
+    ) -> Finding {
+        let shown = syntax::unparen(target).text().to_string();
+        let message = format!("{function} of {shown} builds a derivation during evaluation");
+        Finding::new(kind, arity, message)
+            .confidence(confidence)
+            .with(args(ReadTarget {
+                function: function.to_string(),
+                target: shown,
+            }))
+    }
+}
+
 /// A package pinned by name and version (and, for callHackageDirect, hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pin {

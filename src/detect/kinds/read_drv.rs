@@ -8,7 +8,7 @@ pub use super::ReadTarget;
 use super::{Args, Batch, Finding, Kind, KindDecl, is_package_set_function};
 use crate::detect::drv::drv_output;
 use crate::syntax::scope::{refers_to_builtin_or_alias, refers_to_lib};
-use crate::syntax::{Call, Callee, attrset_get, unparen};
+use crate::syntax::{Call, Callee, attrset_get};
 use rnix::SyntaxNode;
 
 /// Builtins and which argument is the path.
@@ -96,14 +96,12 @@ pub const KIND: KindDecl = KindDecl {
 pub fn detect(call: &Call, callee: &Callee) -> Option<Finding> {
     let (fname, target, arity) = target(call, callee)?;
     let confidence = drv_output(&target)?;
-    let shown = unparen(&target).text().to_string();
-    let message = format!("{fname} of {shown} builds a derivation during evaluation");
-    Some(
-        Finding::new(Kind::ReadDrv, arity, message)
-            .confidence(confidence)
-            .with(Args::ReadDrv(ReadTarget {
-                function: fname.to_string(),
-                target: shown,
-            })),
-    )
+    Some(ReadTarget::finding(
+        Kind::ReadDrv,
+        Args::ReadDrv,
+        &fname,
+        &target,
+        arity,
+        confidence,
+    ))
 }
