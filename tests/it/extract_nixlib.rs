@@ -4,18 +4,11 @@
 //! manifest without Hackage entries. Real Nix (fails under CI=true without it).
 
 use crate::support::nix::{Nix, fresh_salt};
-use std::path::{Path, PathBuf};
+use crate::support::tools::tool_dir;
+use std::path::Path;
 use std::process::Command;
 
 const WORLD: &str = "./fixtures/mini-nixpkgs";
-
-/// A directory with `bin/ifd-batch`, the layout nixlib's `extractor` wants.
-fn tool_dir(tmp: &Path) -> PathBuf {
-    let dir = tmp.join("tool");
-    std::fs::create_dir_all(dir.join("bin")).unwrap();
-    std::fs::copy(env!("CARGO_BIN_EXE_ifd-batch"), dir.join("bin/ifd-batch")).unwrap();
-    dir
-}
 
 fn extracted(
     nix: &Nix,
@@ -60,7 +53,7 @@ fn count_files(dir: &Path) -> usize {
 fn nixlib_extractor_option_matches_gnu_tar() {
     let Some(nix) = Nix::get() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let tool = Nix::str(&tool_dir(tmp.path()).display().to_string());
+    let tool = Nix::str(&tool_dir().display().to_string());
     let salt = Nix::str(&fresh_salt("extract-nixlib"));
     // The checked-in index, unpacked (no top directory), as a second input.
     let unpacked = tmp.path().join("index");
@@ -108,8 +101,7 @@ fn nixlib_extractor_option_matches_gnu_tar() {
 #[test]
 fn nixlib_extractor_default_follows_the_package_set() {
     let Some(nix) = Nix::get() else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    let tool = Nix::str(&tool_dir(tmp.path()).display().to_string());
+    let tool = Nix::str(&tool_dir().display().to_string());
     let batch = |salt: &str, with_tool: bool, extractor: Option<&str>, attr: &str| {
         let pkgs_tool = if with_tool {
             format!("ifd-batch = {tool};")
@@ -188,7 +180,7 @@ fn hostile_index_same_refusals_with_either_extractor() {
     use crate::extract::{TOP, dir, file, gz, link, tar_bytes};
     let Some(nix) = Nix::get() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let tool = Nix::str(&tool_dir(tmp.path()).display().to_string());
+    let tool = Nix::str(&tool_dir().display().to_string());
     let outside = tmp.path().join("outside");
     std::fs::create_dir(&outside).unwrap();
     std::fs::write(outside.join("secret"), "secret").unwrap();

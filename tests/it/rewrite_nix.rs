@@ -389,9 +389,7 @@ fn rewrite_extractor_tar_and_ifd_batch_verify() {
     let Some(nix) = Nix::get() else { return };
     let tmp = scratch("examples/haskell-overlay");
     let repo = tmp.path().join("examples/haskell-overlay");
-    let tool = tmp.path().join("tool");
-    std::fs::create_dir_all(tool.join("bin")).expect("mkdir");
-    std::fs::copy(env!("CARGO_BIN_EXE_ifd-batch"), tool.join("bin/ifd-batch")).expect("copy");
+    let tool = crate::support::tools::tool_dir();
     let salt = fresh_salt("extractor");
     std::fs::write(
         repo.join("with-tool.nix"),

@@ -37,17 +37,11 @@ fn generated_repositories_keep_their_drv_paths_and_values() {
 #[test]
 fn generated_repositories_through_the_seekable_index() {
     let Some(nix) = Nix::get() else { return };
-    let tool = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir(tool.path().join("bin")).expect("mkdir");
-    std::fs::copy(
-        env!("CARGO_BIN_EXE_ifd-batch"),
-        tool.path().join("bin/ifd-batch"),
-    )
-    .expect("copy");
+    let tool = crate::support::tools::tool_dir();
     let added = nix
         .command("nix-store")
         .arg("--add")
-        .arg(tool.path())
+        .arg(&tool)
         .output()
         .expect("nix-store --add");
     assert!(

@@ -78,15 +78,16 @@ pub fn deadnix(files: &[PathBuf]) -> bool {
 
 /// A directory with `bin/ifd-batch` (this build's binary), the layout of a
 /// package set's `ifd-batch` (`import fixtures/mini-nixpkgs { ifd-batch =
-/// <it>; }`), made once per test run.
+/// <it>; }`). One directory under the target's tmp, refreshed once per test
+/// run by an atomic rename (no copy is left behind per run).
 pub fn tool_dir() -> PathBuf {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("ifd-batch-tool-{}", std::process::id()));
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ifd-batch-tool");
         std::fs::create_dir_all(dir.join("bin")).expect("tool dir");
-        std::fs::copy(env!("CARGO_BIN_EXE_ifd-batch"), dir.join("bin/ifd-batch"))
-            .expect("copy ifd-batch");
+        let tmp = dir.join(format!("bin/.ifd-batch.{}", std::process::id()));
+        std::fs::copy(env!("CARGO_BIN_EXE_ifd-batch"), &tmp).expect("copy ifd-batch");
+        std::fs::rename(&tmp, dir.join("bin/ifd-batch")).expect("rename ifd-batch");
         dir
     })
     .clone()
