@@ -6,7 +6,7 @@
 
 use super::{Exit, fail, warn};
 use crate::extract::{
-    Strip, decompress_only, extract, extract_with_index, read_member_list, write_missing,
+    Strip, decompress_only, extract, extract_with_index, read_member_list, write_names,
 };
 use std::path::PathBuf;
 
@@ -108,7 +108,7 @@ pub(crate) fn run(args: ExtractArgs) -> Exit {
             warn(format!("extract: refused {m}: {why}"));
         }
         let names: Vec<String> = outcome.refused.iter().map(|(m, _)| m.clone()).collect();
-        if let Err(e) = write_missing(path, &names) {
+        if let Err(e) = write_names(path, &names) {
             return fail(Exit::Failure, format!("extract: {}: {e}", path.display()));
         }
     } else if !outcome.refused.is_empty() {
@@ -119,14 +119,14 @@ pub(crate) fn run(args: ExtractArgs) -> Exit {
     }
     if outcome.missing.is_empty() {
         if let Some(path) = &args.missing
-            && let Err(e) = write_missing(path, &[])
+            && let Err(e) = write_names(path, &[])
         {
             return fail(Exit::Failure, format!("extract: {}: {e}", path.display()));
         }
         return Exit::Success;
     }
     match &args.missing {
-        Some(path) => match write_missing(path, &outcome.missing) {
+        Some(path) => match write_names(path, &outcome.missing) {
             Ok(()) => Exit::Success,
             Err(e) => fail(Exit::Failure, format!("extract: {}: {e}", path.display())),
         },

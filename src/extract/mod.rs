@@ -85,9 +85,10 @@ pub(crate) fn read_member_list(path: &Path) -> anyhow::Result<MemberList> {
     parse_members(&text).with_context(|| format!("member list {}", path.display()))
 }
 
-pub(crate) fn write_missing(path: &Path, missing: &[String]) -> std::io::Result<()> {
+/// Write member names, one a line (`--missing`, `--refused`).
+pub(crate) fn write_names(path: &Path, names: &[String]) -> std::io::Result<()> {
     let mut text = String::new();
-    for m in missing {
+    for m in names {
         text.push_str(m);
         text.push('\n');
     }
