@@ -87,7 +87,8 @@ let
   # index alone (no store references in it): built once per all-cabal-hashes
   # version, substitutable, and every later extraction reads only around
   # the members it needs. An unpacked index needs none (empty file).
-  seekable = extractor: tools.runCommand "all-cabal-hashes-seekable" {
+  useTar = extractor == "tar";
+  seekable = if useTar then null else tools.runCommand "all-cabal-hashes-seekable" {
     inherit (tools) index;
     preferLocalBuild = true;
   } ''
@@ -104,7 +105,7 @@ let
 
   # An external extractor with the `ifd-batch extract` interface, reading
   # through the seekable index.
-  cliExtract = extractor: ''
+  cliExtract = ''
     mkdir -p "$out"
     : > missing
     : > refused
@@ -127,8 +128,8 @@ let
     preferLocalBuild = true;
     members = concatStringsSep "\n" members + "\n";
     passAsFile = [ "members" ];
-  } // (if extractor == "tar" then { } else { seekable = seekable extractor; }))
-    ((if extractor == "tar" then tarExtract else cliExtract extractor) + listMissing);
+  } // (if useTar then { } else { inherit seekable; }))
+    ((if useTar then tarExtract else cliExtract) + listMissing);
 
   missing = lines (readFile "${extracted}/MISSING");
   refused = lines (readFile "${extracted}/REFUSED");
@@ -136,8 +137,7 @@ let
     elem "${name}/${version}/${name}.cabal" list || elem "${name}/${version}/${name}.json" list;
 in
 {
-  inherit extracted missing refused;
-  seekable = if extractor == "tar" then null else seekable extractor;
+  inherit extracted missing refused seekable;
   # An entry that cannot be generated: absent from the index, or refused.
   isMissing = name: version: either missing name version || either refused name version;
   isRefused = either refused;
